@@ -1,0 +1,185 @@
+package dev.mailintake;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.auth.ClientCredentialsTokenSource;
+import dev.mailintake.auth.TokenService;
+import dev.mailintake.auth.TokenSource;
+import dev.mailintake.config.ConfigLoader;
+import dev.mailintake.config.ConfigurationException;
+import dev.mailintake.config.ConnectionConfig;
+import dev.mailintake.config.MailIntakeConfig;
+import dev.mailintake.config.MailboxConfig;
+import dev.mailintake.graph.GraphClient;
+import dev.mailintake.graph.GraphMailbox;
+import dev.mailintake.graph.RequestGate;
+import dev.mailintake.intake.EndpointTarget;
+import dev.mailintake.intake.FolderTarget;
+import dev.mailintake.intake.Mailbox;
+import dev.mailintake.intake.MailboxStatus;
+import dev.mailintake.intake.Mailboxes;
+import dev.mailintake.intake.MessageIntake;
+import dev.mailintake.intake.MessageMetadata;
+import dev.mailintake.intake.MessageTarget;
+import dev.mailintake.intake.MimeInspector;
+import dev.mailintake.intake.RuleChecker;
+import dev.mailintake.ops.MailboxHealthCheck;
+import dev.mailintake.store.Ledger;
+import dev.mailintake.store.Store;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.spi.PropertiesComponent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the application after Camel Main has loaded the properties and the YAML routes: validates the
+ * configuration (all problems at once), builds the beans, binds them, and instantiates one import route per mailbox.
+ */
+public final class MailIntakeBootstrap extends MainListenerSupport {
+    private static final Logger LOG = LoggerFactory.getLogger(MailIntakeBootstrap.class);
+    private static final Duration TOKEN_MARGIN = Duration.ofMinutes(5);
+
+    private final Clock clock;
+    private final RequestGate.Sleeper sleeper;
+    private final GraphClient.RetryPolicy retryPolicy;
+    private Store store;
+
+    public MailIntakeBootstrap(Clock clock, RequestGate.Sleeper sleeper, GraphClient.RetryPolicy retryPolicy) {
+        this.clock = clock;
+        this.sleeper = sleeper;
+        this.retryPolicy = retryPolicy;
+    }
+
+    @Override
+    public void afterConfigure(BaseMainSupport main) {
+        CamelContext camel = main.getCamelContext();
+        MailIntakeConfig config = loadConfig(camel.getPropertiesComponent(), main.getOverrideProperties());
+        ObjectMapper json = new ObjectMapper();
+
+        store = new Store(config.store());
+        Ledger ledger = new Ledger(store.dataSource(), clock);
+        Map<String, TokenSource> sources = new LinkedHashMap<>();
+        config.connections().forEach((name, c) -> sources.put(name, new ClientCredentialsTokenSource(c)));
+        TokenService tokens = new TokenService(sources, clock, TOKEN_MARGIN);
+
+        List<Mailbox> list = new ArrayList<>();
+        for (MailboxConfig mc : config.mailboxes().values()) {
+            ConnectionConfig cc = config.connectionOf(mc);
+            Endpoint http = camel.getEndpoint(graphEndpointUri(cc));
+            RequestGate gate = new RequestGate(mc.name(), mc.concurrency(), mc.requestBudget(), clock, sleeper);
+            GraphClient client = new GraphClient(mc.name(), cc.name(), http, tokens, gate, retryPolicy, json, clock, sleeper);
+            GraphMailbox gateway = new GraphMailbox(mc, cc.graphBaseUrl().toString(), client);
+            MessageTarget target = mc.target().folder().<MessageTarget>map(p -> new FolderTarget(p, json))
+                    .orElseGet(() -> new EndpointTarget(mc.target().endpointUri().orElseThrow(),
+                            config.dataDir().resolve("spool").resolve(mc.name()), camel.createProducerTemplate(), json));
+            list.add(new Mailbox(mc, gateway, target, new MailboxStatus(mc.name(), mc.enabled()), "import-" + mc.name()));
+        }
+        Mailboxes mailboxes = new Mailboxes(list);
+        MessageIntake intake = new MessageIntake(mailboxes, ledger, new MimeInspector(), new RuleChecker(),
+                new MessageMetadata(clock), camel, clock);
+
+        camel.getRegistry().bind("messageIntake", intake);
+        camel.getRegistry().bind("mailboxes", mailboxes);
+        camel.getRegistry().bind("ledger", ledger);
+        camel.getRegistry().bind("tokenService", tokens);
+
+        HealthCheckRegistry health = HealthCheckRegistry.get(camel);
+        for (Mailbox mb : mailboxes.all()) {
+            if (health != null) {
+                health.register(new MailboxHealthCheck(mb.status()));
+            }
+        }
+        addImportRoutes(camel, mailboxes);
+        if (mailboxes.all().isEmpty()) {
+            LOG.info("No mailbox configured yet. Add a connection and a mailbox to application.properties, e.g.\n"
+                    + "  mailintake.connections.contoso.tenant-id=<tenant id>\n"
+                    + "  mailintake.connections.contoso.client-id=<application id>\n"
+                    + "  mailintake.connections.contoso.client-secret=${env:CONTOSO_CLIENT_SECRET}\n"
+                    + "  mailintake.mailboxes.invoices.connection=contoso\n"
+                    + "  mailintake.mailboxes.invoices.address=invoices@contoso.com\n"
+                    + "and restart (README.md, section Configuration).");
+        }
+    }
+
+    @Override
+    public void afterStop(BaseMainSupport main) {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private void addImportRoutes(CamelContext camel, Mailboxes mailboxes) {
+        try {
+            camel.addRoutes(new RouteBuilder() {
+                @Override
+                public void configure() {
+                    for (Mailbox mb : mailboxes.all()) {
+                        if (!mb.config().enabled()) {
+                            LOG.info("mailbox '{}' is disabled (enabled=false)", mb.name());
+                            continue;
+                        }
+                        String executor = "importPool-" + mb.name();
+                        ExecutorService pool = camel.getExecutorServiceManager()
+                                .newFixedThreadPool(this, "import-" + mb.name(), mb.config().concurrency());
+                        camel.getRegistry().bind(executor, pool);
+                        templatedRoute("import-graph")
+                                .routeId(mb.routeId())
+                                .parameter("mailbox", mb.name())
+                                .parameter("pollUri", pollUri(mb.config()))
+                                .parameter("executor", executor);
+                    }
+                }
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create the mailbox routes: " + e.getMessage(), e);
+        }
+    }
+
+    static String pollUri(MailboxConfig mc) {
+        if (mc.poll().cron().isPresent()) {
+            return "quartz:mailintake/import-" + mc.name() + "?stateful=true&cron="
+                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8);
+        }
+        return "scheduler:import-" + mc.name() + "?initialDelay=1000&delay=" + mc.poll().interval().toMillis();
+    }
+
+    static String graphEndpointUri(ConnectionConfig cc) {
+        String base = cc.graphBaseUrl().toString();
+        return base + (base.contains("?") ? "&" : "?")
+                + "throwExceptionOnFailure=false&disableStreamCache=true&followRedirects=false"
+                + "&connectTimeout=15000&responseTimeout=300000&connectionRequestTimeout=60000"
+                + "&maxTotalConnections=200&connectionsPerRoute=50";
+    }
+
+    private static MailIntakeConfig loadConfig(PropertiesComponent pc, Properties overrides) {
+        Properties raw = pc.loadProperties(k -> k.startsWith(ConfigLoader.PREFIX));
+        Set<String> keys = new LinkedHashSet<>(raw.stringPropertyNames());
+        if (overrides != null) {
+            overrides.stringPropertyNames().stream()
+                    .filter(k -> k.startsWith(ConfigLoader.PREFIX)).forEach(keys::add);
+        }
+        keys.removeIf(k -> k.startsWith(ConfigLoader.PREFIX + "delivery."));
+        List<String> problems = new ArrayList<>();
+        Map<String, String> resolved = ConfigLoader.resolveAll(keys, k -> pc.resolveProperty(k).orElse(""), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return new ConfigLoader(resolved).load();
+    }
+}

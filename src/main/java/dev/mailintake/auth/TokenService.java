@@ -1,0 +1,81 @@
+package dev.mailintake.auth;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands out access tokens per connection, cached until shortly before they expire. Expiry is compared as UTC
+ * {@link java.time.Instant}s from an injected {@link Clock}, so the JVM's or the server's time zone never matters.
+ * Acquisition is serialized per connection.
+ */
+public final class TokenService {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenService.class);
+
+    private final Map<String, TokenSource> sources;
+    private final Clock clock;
+    private final Duration margin;
+    private final Map<String, AccessToken> cache = new ConcurrentHashMap<>();
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    /** @param margin how long before expiry a token is no longer handed out (e.g. 5 minutes) */
+    public TokenService(Map<String, TokenSource> sources, Clock clock, Duration margin) {
+        this.sources = Map.copyOf(sources);
+        this.clock = clock;
+        this.margin = margin;
+    }
+
+    /** A token valid for at least the margin. */
+    public AccessToken token(String connection) {
+        AccessToken cached = cache.get(connection);
+        if (cached != null && cached.validAt(clock.instant(), margin)) {
+            return cached;
+        }
+        return withLock(connection, () -> {
+            AccessToken again = cache.get(connection);
+            if (again != null && again.validAt(clock.instant(), margin)) {
+                return again;
+            }
+            return fetch(connection, false);
+        });
+    }
+
+    /**
+     * A new token after the resource server rejected {@code rejected} (401). If another thread already replaced it,
+     * that newer token is returned instead of asking the provider again.
+     */
+    public AccessToken renew(String connection, AccessToken rejected) {
+        return withLock(connection, () -> {
+            AccessToken current = cache.get(connection);
+            if (current != null && !current.value().equals(rejected.value()) && current.validAt(clock.instant(), margin)) {
+                return current;
+            }
+            return fetch(connection, true);
+        });
+    }
+
+    private AccessToken fetch(String connection, boolean skipCache) {
+        TokenSource source = sources.get(connection);
+        if (source == null) {
+            throw new IllegalArgumentException("no connection named '" + connection + "'");
+        }
+        AccessToken token = source.acquire(skipCache);
+        cache.put(connection, token);
+        LOG.debug("connection '{}': new access token, expires at {}", connection, token.expiresAt());
+        return token;
+    }
+
+    private AccessToken withLock(String connection, java.util.function.Supplier<AccessToken> action) {
+        ReentrantLock lock = locks.computeIfAbsent(connection, c -> new ReentrantLock());
+        lock.lock();
+        try {
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,430 @@
+package dev.mailintake.config;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the {@code mailintake.*} properties into a {@link MailIntakeConfig}, collecting every problem (by key, with
+ * the fix) before failing, so a wrong configuration never half-starts the application.
+ */
+public final class ConfigLoader {
+    public static final String PREFIX = "mailintake.";
+    static final String CONNECTIONS = PREFIX + "connections.";
+    static final String MAILBOXES = PREFIX + "mailboxes.";
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final int MAX_GRAPH_CONCURRENCY = 4;
+
+    static final Set<String> CONNECTION_KEYS = Set.of("provider", "flow", "tenant-id", "client-id", "client-secret",
+            "client-secret-file", "client-certificate", "client-certificate-password", "authority-host",
+            "graph-base-url", "scopes", "instance-discovery", "trust-store", "trust-store-password");
+    static final Set<String> MAILBOX_KEYS = Set.of("connection", "protocol", "address", "folders.inbox",
+            "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
+            "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
+            "max-messages-per-poll", "request-budget", "max-delivery-attempts", "enabled");
+    static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
+            "delivery.redeliveries", "delivery.redelivery-delay");
+
+    private final Map<String, String> props;
+    private final List<String> problems = new ArrayList<>();
+
+    /** @param props the resolved {@code mailintake.*} properties (placeholders already substituted) */
+    public ConfigLoader(Map<String, String> props) {
+        this.props = new TreeMap<>(props);
+    }
+
+    /** Loads or throws a {@link ConfigurationException} listing every problem. */
+    public MailIntakeConfig load() {
+        Map<String, Map<String, String>> connectionProps = group(CONNECTIONS, CONNECTION_KEYS, "connection");
+        Map<String, Map<String, String>> mailboxProps = group(MAILBOXES, MAILBOX_KEYS, "mailbox");
+        for (String key : props.keySet()) {
+            if (!key.startsWith(CONNECTIONS) && !key.startsWith(MAILBOXES)
+                    && !GLOBAL_KEYS.contains(key.substring(PREFIX.length()))) {
+                problems.add(key + ": unknown key; known keys are mailintake." + String.join(", mailintake.",
+                        new TreeSet<>(GLOBAL_KEYS)) + ", mailintake.connections.<name>.* and mailintake.mailboxes.<name>.*");
+            }
+        }
+        Path dataDir = Path.of(props.getOrDefault(PREFIX + "data-dir", "data"));
+        StoreConfig store = new StoreConfig(
+                props.getOrDefault(PREFIX + "store.url",
+                        "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("mail-intake") + ";DB_CLOSE_ON_EXIT=FALSE"),
+                props.getOrDefault(PREFIX + "store.user", "sa"),
+                Optional.ofNullable(blankToNull(props.get(PREFIX + "store.password"))).map(Secret::new));
+
+        Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
+        connectionProps.forEach((name, p) -> connection(name, p).ifPresent(c -> connections.put(name, c)));
+        Map<String, MailboxConfig> mailboxes = new LinkedHashMap<>();
+        mailboxProps.forEach((name, p) -> mailbox(name, p, dataDir, connectionProps.keySet())
+                .ifPresent(m -> mailboxes.put(name, m)));
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return new MailIntakeConfig(dataDir, store, Map.copyOf(connections), Map.copyOf(mailboxes));
+    }
+
+    private Map<String, Map<String, String>> group(String prefix, Set<String> known, String what) {
+        Map<String, Map<String, String>> groups = new TreeMap<>();
+        for (Map.Entry<String, String> e : props.entrySet()) {
+            if (!e.getKey().startsWith(prefix)) {
+                continue;
+            }
+            String rest = e.getKey().substring(prefix.length());
+            int dot = rest.indexOf('.');
+            if (dot <= 0) {
+                problems.add(e.getKey() + ": incomplete key; use " + prefix + "<name>.<setting>");
+                continue;
+            }
+            String name = rest.substring(0, dot);
+            String key = rest.substring(dot + 1);
+            if (!NAME.matcher(name).matches()) {
+                problems.add(e.getKey() + ": the " + what + " name '" + name
+                        + "' must be lower-case letters, digits and '-', starting with a letter or digit");
+                continue;
+            }
+            if (!known.contains(key)) {
+                problems.add(e.getKey() + ": unknown " + what + " setting '" + key + "'"
+                        + suggestion(key, known) + "; known settings: " + String.join(", ", new TreeSet<>(known)));
+                continue;
+            }
+            groups.computeIfAbsent(name, n -> new TreeMap<>()).put(key, e.getValue());
+        }
+        return groups;
+    }
+
+    private Optional<ConnectionConfig> connection(String name, Map<String, String> p) {
+        String k = CONNECTIONS + name + ".";
+        int before = problems.size();
+        Provider provider = enumValue(p, k, "provider", Provider.class, Provider.MICROSOFT);
+        Flow flow = enumValue(p, k, "flow", Flow.class, Flow.CLIENT_CREDENTIALS);
+        String tenant = required(p, k, "tenant-id", "the Directory (tenant) ID of the app registration, or a tenant domain");
+        String clientId = required(p, k, "client-id", "the Application (client) ID of the app registration");
+        Optional<Secret> secret = secret(p, k, "client-secret", "client-secret-file");
+        Optional<Path> certificate = Optional.ofNullable(blankToNull(p.get("client-certificate"))).map(Path::of);
+        Optional<Secret> certificatePassword = Optional.ofNullable(blankToNull(p.get("client-certificate-password")))
+                .map(Secret::new);
+        certificate.ifPresent(c -> {
+            if (!Files.isReadable(c)) {
+                problems.add(k + "client-certificate: file " + c.toAbsolutePath() + " is not readable; give the path of a PKCS#12 (.p12/.pfx) file with the certificate and its private key");
+            }
+        });
+        if (provider == Provider.GENERIC) {
+            problems.add(k + "provider: 'generic' providers come with the delegated authorization release; use provider=microsoft");
+        }
+        if (flow != Flow.CLIENT_CREDENTIALS) {
+            problems.add(k + "flow: '" + p.get("flow") + "' is not available in this release; use flow=client-credentials (app-only)");
+        }
+        if (flow == Flow.CLIENT_CREDENTIALS && secret.isEmpty() && certificate.isEmpty()) {
+            problems.add(k + "client-secret: app-only connections need a client secret (client-secret=${env:VAR} or client-secret-file=<path>) or client-certificate=<file.p12>");
+        }
+        if (secret.isPresent() && certificate.isPresent()) {
+            problems.add(k + "client-certificate: give either client-secret or client-certificate, not both");
+        }
+        URI authorityHost = uri(p, k, "authority-host", "https://login.microsoftonline.com", true);
+        URI graph = uri(p, k, "graph-base-url", "https://graph.microsoft.com/v1.0", false);
+        List<String> scopes = list(p.get("scopes"));
+        if (scopes.isEmpty() && graph != null) {
+            scopes = List.of(graph.getScheme() + "://" + graph.getRawAuthority() + "/.default");
+        }
+        boolean discovery = bool(p, k, "instance-discovery", true);
+        Optional<Path> trustStore = Optional.ofNullable(blankToNull(p.get("trust-store"))).map(Path::of);
+        trustStore.ifPresent(t -> {
+            if (!Files.isReadable(t)) {
+                problems.add(k + "trust-store: file " + t.toAbsolutePath() + " is not readable; give a PKCS#12 trust store with the authority's CA certificate, or remove the key");
+            }
+        });
+        Optional<Secret> trustStorePassword = Optional.ofNullable(blankToNull(p.get("trust-store-password"))).map(Secret::new);
+        if (problems.size() > before) {
+            return Optional.empty();
+        }
+        return Optional.of(new ConnectionConfig(name, provider, flow, tenant, clientId, secret, certificate,
+                certificatePassword, authorityHost, graph, scopes, discovery, trustStore, trustStorePassword));
+    }
+
+    private Optional<MailboxConfig> mailbox(String name, Map<String, String> p, Path dataDir, Set<String> connectionNames) {
+        String k = MAILBOXES + name + ".";
+        int before = problems.size();
+        String connection = required(p, k, "connection", "the name of a connection (mailintake.connections.<name>.*)");
+        if (connection != null && !connectionNames.contains(connection)) {
+            problems.add(k + "connection: no connection named '" + connection + "'; define mailintake.connections."
+                    + connection + ".* or use one of " + connectionNames);
+        }
+        Protocol protocol = enumValue(p, k, "protocol", Protocol.class, Protocol.GRAPH);
+        if (protocol == Protocol.IMAP) {
+            problems.add(k + "protocol: imap is not available in this release; use protocol=graph");
+        }
+        String address = required(p, k, "address", "the mailbox address, e.g. invoices@contoso.com (user or shared mailbox)");
+        if (address != null && !address.contains("@")) {
+            problems.add(k + "address: '" + address + "' is not a mailbox address; give e.g. invoices@contoso.com");
+        }
+        Folders folders = new Folders(
+                folder(p, k, "folders.inbox", "inbox"),
+                folder(p, k, "folders.processed", "Inbox/Processed"),
+                folder(p, k, "folders.error", "Inbox/Error"));
+        if (folders.inbox().equalsIgnoreCase(folders.processed()) || folders.inbox().equalsIgnoreCase(folders.error())
+                || folders.processed().equalsIgnoreCase(folders.error())) {
+            problems.add(k + "folders: inbox, processed and error must be three different folders (now "
+                    + folders.inbox() + ", " + folders.processed() + ", " + folders.error() + ")");
+        }
+        boolean createFolders = bool(p, k, "create-folders", false);
+        Rules rules = new Rules(
+                bool(p, k, "rules.require-attachment", false),
+                list(p.get("rules.allowed-attachment-types")).stream().map(s -> s.toLowerCase(Locale.ROOT)).toList(),
+                size(p, k, "rules.max-size", "150MB"));
+        Target target = target(p, k, dataDir.resolve("out").resolve(name));
+        Poll poll = poll(p, k);
+        int concurrency = integer(p, k, "concurrency", 4, 1, MAX_GRAPH_CONCURRENCY,
+                "Microsoft allows 4 concurrent requests per mailbox");
+        int maxPerPoll = integer(p, k, "max-messages-per-poll", 500, 1, 100_000, "");
+        RequestBudget budget = budget(p, k);
+        int attempts = integer(p, k, "max-delivery-attempts", 5, 1, 1000, "");
+        boolean enabled = bool(p, k, "enabled", true);
+        if (problems.size() > before) {
+            return Optional.empty();
+        }
+        return Optional.of(new MailboxConfig(name, connection, protocol, address, folders, createFolders, rules,
+                target, poll, concurrency, maxPerPoll, budget, attempts, enabled));
+    }
+
+    private String folder(Map<String, String> p, String k, String key, String dflt) {
+        String v = p.getOrDefault(key, dflt).trim();
+        if (v.isEmpty() || v.startsWith("/") || v.endsWith("/") || v.contains("//")) {
+            problems.add(k + key + ": '" + v + "' is not a folder; give a well-known name (inbox), a path (Inbox/Scans), an id (id:AAMk...) or a folder name");
+        }
+        return v;
+    }
+
+    private Target target(Map<String, String> p, String k, Path dflt) {
+        String v = blankToNull(p.get("target"));
+        if (v == null) {
+            return Target.folder(dflt);
+        }
+        if (v.startsWith("folder:")) {
+            String path = v.substring("folder:".length());
+            if (path.isBlank()) {
+                problems.add(k + "target: folder: needs a path, e.g. folder:data/out/invoices");
+            }
+            return Target.folder(Path.of(path));
+        }
+        if (!v.matches("[a-zA-Z][a-zA-Z0-9+.-]*:.+")) {
+            problems.add(k + "target: '" + v + "' is neither folder:<path> nor a Camel endpoint URI (scheme:...)");
+        }
+        return Target.endpoint(v);
+    }
+
+    private Poll poll(Map<String, String> p, String k) {
+        String v = p.getOrDefault("poll", "60s").trim();
+        String[] fields = v.split("\\s+");
+        if (fields.length == 5) {
+            // the Unix form users know ("5 * * * *"): Quartz wants seconds first and '?' in one day field
+            String dom = fields[2];
+            String dow = fields[4];
+            if (dow.equals("*")) {
+                dow = "?";
+            } else if (dom.equals("*")) {
+                dom = "?";
+            }
+            return new Poll(Duration.ZERO, Optional.of("0 " + fields[0] + " " + fields[1] + " " + dom + " " + fields[3] + " " + dow));
+        }
+        if (fields.length == 6 || fields.length == 7) {
+            return new Poll(Duration.ZERO, Optional.of(v));
+        }
+        try {
+            Duration d = Units.duration(v);
+            if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+                problems.add(k + "poll: " + v + " is too short; poll at most once a second (e.g. poll=30s)");
+            }
+            return new Poll(d, Optional.empty());
+        } catch (RuntimeException e) {
+            problems.add(k + "poll: '" + v + "' is neither a duration (30s, 5m) nor a cron (5 fields '5 * * * *' or Quartz '0 5 * * * ?')");
+            return new Poll(Duration.ofMinutes(1), Optional.empty());
+        }
+    }
+
+    private RequestBudget budget(Map<String, String> p, String k) {
+        String v = p.getOrDefault("request-budget", "9000/10m").trim();
+        String[] parts = v.split("/");
+        try {
+            int n = Integer.parseInt(parts[0].trim());
+            Duration w = Units.duration(parts[1]);
+            if (n < 1 || w.isZero() || w.isNegative()) {
+                throw new IllegalArgumentException();
+            }
+            return new RequestBudget(n, w);
+        } catch (RuntimeException e) {
+            problems.add(k + "request-budget: '" + v + "' must be <requests>/<window>, e.g. 9000/10m (Microsoft's limit is 10000/10m per app and mailbox)");
+            return new RequestBudget(9000, Duration.ofMinutes(10));
+        }
+    }
+
+    private Optional<Secret> secret(Map<String, String> p, String k, String key, String fileKey) {
+        String v = blankToNull(p.get(key));
+        String file = blankToNull(p.get(fileKey));
+        if (v != null && file != null) {
+            problems.add(k + fileKey + ": give either " + key + " or " + fileKey + ", not both");
+            return Optional.empty();
+        }
+        if (file != null) {
+            try {
+                String content = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+                if (content.isEmpty()) {
+                    problems.add(k + fileKey + ": file " + file + " is empty; put the secret value in it");
+                    return Optional.empty();
+                }
+                return Optional.of(new Secret(content));
+            } catch (Exception e) {
+                problems.add(k + fileKey + ": cannot read " + file + " (" + e.getClass().getSimpleName() + "); give a readable file holding the secret");
+                return Optional.empty();
+            }
+        }
+        return Optional.ofNullable(v).map(Secret::new);
+    }
+
+    private String required(Map<String, String> p, String k, String key, String what) {
+        String v = blankToNull(p.get(key));
+        if (v == null) {
+            problems.add(k + key + ": missing; set it to " + what);
+        }
+        return v;
+    }
+
+    private <E extends Enum<E>> E enumValue(Map<String, String> p, String k, String key, Class<E> type, E dflt) {
+        String v = blankToNull(p.get(key));
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Enum.valueOf(type, v.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            problems.add(k + key + ": '" + v + "' is not one of " + Arrays.stream(type.getEnumConstants())
+                    .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList());
+            return dflt;
+        }
+    }
+
+    private URI uri(Map<String, String> p, String k, String key, String dflt, boolean httpsOnly) {
+        String v = p.getOrDefault(key, dflt).trim();
+        try {
+            URI u = URI.create(v);
+            boolean ok = "https".equals(u.getScheme()) || (!httpsOnly && "http".equals(u.getScheme()));
+            if (!ok || u.getHost() == null) {
+                problems.add(k + key + ": '" + v + "' must be an absolute " + (httpsOnly ? "https" : "http(s)") + " URL");
+            }
+            return u;
+        } catch (IllegalArgumentException e) {
+            problems.add(k + key + ": '" + v + "' is not a URL");
+            return null;
+        }
+    }
+
+    private boolean bool(Map<String, String> p, String k, String key, boolean dflt) {
+        String v = blankToNull(p.get(key));
+        if (v == null) {
+            return dflt;
+        }
+        if (!v.trim().equalsIgnoreCase("true") && !v.trim().equalsIgnoreCase("false")) {
+            problems.add(k + key + ": '" + v + "' must be true or false");
+            return dflt;
+        }
+        return Boolean.parseBoolean(v.trim());
+    }
+
+    private int integer(Map<String, String> p, String k, String key, int dflt, int min, int max, String why) {
+        String v = blankToNull(p.get(key));
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) {
+                problems.add(k + key + ": " + n + " is out of range; use " + min + ".." + max + (why.isEmpty() ? "" : " (" + why + ")"));
+                return dflt;
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            problems.add(k + key + ": '" + v + "' is not a whole number");
+            return dflt;
+        }
+    }
+
+    private long size(Map<String, String> p, String k, String key, String dflt) {
+        String v = p.getOrDefault(key, dflt);
+        try {
+            return Units.bytes(v);
+        } catch (RuntimeException e) {
+            problems.add(k + key + ": '" + v + "' is not a size; use e.g. 25MB");
+            return Units.bytes(dflt);
+        }
+    }
+
+    private static List<String> list(String v) {
+        if (v == null || v.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(v.split("[,\\s]+")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    private static String blankToNull(String v) {
+        return v == null || v.isBlank() ? null : v;
+    }
+
+    private static String suggestion(String key, Set<String> known) {
+        String best = null;
+        int bestDistance = 3;
+        for (String candidate : known) {
+            int d = distance(key, candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    private static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+
+    /** Convenience for the bootstrap: resolves values with a lookup that may fail per key. */
+    public static Map<String, String> resolveAll(Iterable<String> keys, Function<String, String> resolver,
+                                                 List<String> problems) {
+        Map<String, String> out = new TreeMap<>();
+        for (String key : keys) {
+            try {
+                out.put(key, resolver.apply(key));
+            } catch (RuntimeException e) {
+                String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                problems.add(key + ": cannot resolve its value (" + msg + "); set the environment variable or property it refers to");
+            }
+        }
+        return out;
+    }
+}

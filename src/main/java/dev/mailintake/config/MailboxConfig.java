@@ -1,0 +1,26 @@
+package dev.mailintake.config;
+
+/**
+ * A named mailbox: which connection reads it, how, which folders, rules and target.
+ *
+ * @param address             user or shared mailbox address ({@code /users/{address}} in Graph)
+ * @param concurrency         messages imported in parallel (and the cap on concurrent Graph requests, at most 4)
+ * @param maxMessagesPerPoll  messages listed per poll; the next poll continues
+ * @param maxDeliveryAttempts failed deliveries after which a message counts as poison while others get through
+ */
+public record MailboxConfig(
+        String name,
+        String connection,
+        Protocol protocol,
+        String address,
+        Folders folders,
+        boolean createFolders,
+        Rules rules,
+        Target target,
+        Poll poll,
+        int concurrency,
+        int maxMessagesPerPoll,
+        RequestBudget requestBudget,
+        int maxDeliveryAttempts,
+        boolean enabled) {
+}

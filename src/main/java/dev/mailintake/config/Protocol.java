@@ -1,0 +1,7 @@
+package dev.mailintake.config;
+
+/** How a mailbox is read. */
+public enum Protocol {
+    GRAPH,
+    IMAP
+}

@@ -1,0 +1,7 @@
+package dev.mailintake.config;
+
+/** Who issues the tokens of a connection. */
+public enum Provider {
+    MICROSOFT,
+    GENERIC
+}

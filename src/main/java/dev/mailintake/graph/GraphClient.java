@@ -1,0 +1,294 @@
+package dev.mailintake.graph;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.auth.AccessToken;
+import dev.mailintake.auth.TokenException;
+import dev.mailintake.auth.TokenService;
+import dev.mailintake.intake.MailboxFailure;
+import dev.mailintake.intake.TransientFailure;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.Producer;
+import org.apache.camel.support.UnitOfWorkHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Calls Microsoft Graph for one mailbox through a camel-http producer and Jackson. One place for everything Graph
+ * asks of a client: {@code Prefer: IdType="ImmutableId"} on every request, the mailbox's {@link RequestGate}, retries
+ * with backoff honouring {@code Retry-After} for 429/503/504 and network failures, and exactly one fresh token and
+ * one retry after a 401.
+ */
+public final class GraphClient {
+    private static final Logger LOG = LoggerFactory.getLogger(GraphClient.class);
+    static final String PREFER_IMMUTABLE_IDS = "IdType=\"ImmutableId\"";
+
+    /** Consumes a response body; an {@link IOException} while reading makes the whole request retry. */
+    @FunctionalInterface
+    public interface BodyReader<T> {
+        T read(InputStream body) throws IOException;
+    }
+
+    /** Retry settings. */
+    public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
+        public static RetryPolicy defaults() {
+            return new RetryPolicy(6, Duration.ofSeconds(1), Duration.ofSeconds(60));
+        }
+    }
+
+    private final String mailbox;
+    private final String connection;
+    private final Endpoint http;
+    private final Producer producer;
+    private final TokenService tokens;
+    private final RequestGate gate;
+    private final RetryPolicy retry;
+    private final ObjectMapper json;
+    private final Clock clock;
+    private final RequestGate.Sleeper sleeper;
+
+    public GraphClient(String mailbox, String connection, Endpoint http, TokenService tokens, RequestGate gate,
+                       RetryPolicy retry, ObjectMapper json, Clock clock, RequestGate.Sleeper sleeper) {
+        this.mailbox = mailbox;
+        this.connection = connection;
+        this.http = http;
+        this.tokens = tokens;
+        this.gate = gate;
+        this.retry = retry;
+        this.json = json;
+        this.clock = clock;
+        this.sleeper = sleeper;
+        try {
+            this.producer = http.createProducer();
+            this.producer.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create the HTTP producer for Graph", e);
+        }
+    }
+
+    public JsonNode get(String url) {
+        return execute("GET", url, null, body -> json.readTree(body));
+    }
+
+    /** POST or PATCH with a JSON body; returns the JSON answer (or an empty node). */
+    public JsonNode send(String method, String url, Object body) {
+        String payload;
+        try {
+            payload = json.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return execute(method, url, payload, in -> {
+            byte[] bytes = in == null ? new byte[0] : in.readAllBytes();
+            return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
+        });
+    }
+
+    /** GET whose body is streamed to {@code reader}; a failure mid-body retries the whole download. */
+    public <T> T download(String url, BodyReader<T> reader) {
+        return execute("GET", url, null, reader);
+    }
+
+    private <T> T execute(String method, String url, String payload, BodyReader<T> reader) {
+        boolean renewedToken = false;
+        AccessToken token = token();
+        for (int attempt = 1; ; attempt++) {
+            Response response;
+            try {
+                gate.enter();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TransientFailure("interrupted while waiting to call Graph", e);
+            }
+            Exchange exchange = http.createExchange();
+            try {
+                response = call(exchange, method, url, payload, token);
+                if (response.status() >= 200 && response.status() < 300) {
+                    try {
+                        return reader.read(response.body());
+                    } catch (IOException e) {
+                        failedAttempt(attempt, method, url, "body interrupted: " + e.getMessage(), null, e);
+                        continue;
+                    }
+                }
+                JsonNode error = errorBody(response.body());
+                if (response.status() == 401) {
+                    if (renewedToken) {
+                        throw new MailboxFailure("mailbox '" + mailbox + "': Graph refused a freshly issued token (401 "
+                                + errorCode(error) + "); check that the app registration has the Mail.ReadWrite"
+                                + " permission with admin consent for connection '" + connection + "'");
+                    }
+                    LOG.info("mailbox '{}': Graph answered 401 ({}); getting a fresh token and retrying once",
+                            mailbox, errorCode(error));
+                    token = renew(token);
+                    renewedToken = true;
+                    attempt--;
+                    continue;
+                }
+                if (response.status() == 429 || response.status() == 503 || response.status() == 504
+                        || response.status() == 500 || response.status() == 502) {
+                    failedAttempt(attempt, method, url, response.status() + " " + errorCode(error),
+                            response.retryAfter(), null);
+                    continue;
+                }
+                if (response.status() == 403) {
+                    throw new MailboxFailure("mailbox '" + mailbox + "': access denied by Graph (403 " + errorCode(error)
+                            + "); grant the app access to this mailbox (Mail.ReadWrite application permission with"
+                            + " admin consent; check ApplicationAccessPolicy / RBAC for Applications)");
+                }
+                if (response.status() == 404 && ("ErrorInvalidUser".equals(errorCode(error))
+                        || "MailboxNotEnabledForRESTAPI".equals(errorCode(error))
+                        || "ResourceNotFound".equals(errorCode(error)) && url.matches(".*/users/[^/]+$"))) {
+                    throw new MailboxFailure("mailbox '" + mailbox + "': Graph does not know this mailbox ("
+                            + errorCode(error) + "); check the address and that it is an Exchange Online mailbox");
+                }
+                throw new GraphException(response.status(), errorCode(error), errorMessage(error));
+            } catch (IOException e) {
+                failedAttempt(attempt, method, url, e.getClass().getSimpleName() + ": " + e.getMessage(), null, e);
+            } finally {
+                done(exchange);
+                gate.leave();
+            }
+        }
+    }
+
+    private void failedAttempt(int attempt, String method, String url, String what, Duration retryAfter, Throwable cause) {
+        if (attempt >= retry.maxAttempts()) {
+            throw new TransientFailure("mailbox '" + mailbox + "': Graph " + method + " " + path(url) + " failed "
+                    + attempt + " times, last: " + what + "; leaving the message in place for the next poll", cause);
+        }
+        Duration wait = retryAfter != null ? retryAfter : backoff(attempt);
+        gate.pauseUntil(clock.instant().plus(wait));
+        LOG.warn("mailbox '{}': Graph {} {} failed ({}), attempt {}/{}; retrying in {} ms", mailbox, method, path(url),
+                what, attempt, retry.maxAttempts(), wait.toMillis());
+        try {
+            sleeper.sleep(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientFailure("interrupted during backoff", e);
+        }
+    }
+
+    private Duration backoff(int attempt) {
+        long base = retry.initialBackoff().toMillis() << Math.min(attempt - 1, 16);
+        long capped = Math.min(base, retry.maxBackoff().toMillis());
+        long jitter = ThreadLocalRandom.current().nextLong(Math.max(1, capped / 4));
+        return Duration.ofMillis(capped + jitter);
+    }
+
+    private Response call(Exchange exchange, String method, String url, String payload, AccessToken token)
+            throws IOException {
+        Message in = exchange.getIn();
+        in.setHeader(Exchange.HTTP_URI, url);
+        in.setHeader(Exchange.HTTP_METHOD, method);
+        in.setHeader("Authorization", "Bearer " + token.value());
+        in.setHeader("Prefer", PREFER_IMMUTABLE_IDS);
+        in.setHeader("Accept", "application/json");
+        if (payload != null) {
+            in.setHeader(Exchange.CONTENT_TYPE, "application/json");
+            in.setBody(payload.getBytes(StandardCharsets.UTF_8));
+        }
+        try {
+            producer.process(exchange);
+        } catch (Exception e) {
+            exchange.setException(e);
+        }
+        Exception failure = exchange.getException();
+        if (failure != null) {
+            if (failure instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(failure.getMessage(), failure);
+        }
+        Message out = exchange.getMessage();
+        Integer status = out.getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class);
+        return new Response(status == null ? 0 : status, out.getBody(InputStream.class),
+                retryAfter(out.getHeader("Retry-After", String.class)));
+    }
+
+    private Duration retryAfter(String header) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
+        } catch (NumberFormatException e) {
+            try {
+                Instant at = ZonedDateTime.parse(header.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                Duration d = Duration.between(clock.instant(), at);
+                return d.isNegative() ? Duration.ZERO : d;
+            } catch (RuntimeException ignored) {
+                return null;
+            }
+        }
+    }
+
+    private JsonNode errorBody(InputStream body) {
+        if (body == null) {
+            return json.createObjectNode();
+        }
+        try (InputStream in = body) {
+            byte[] bytes = in.readNBytes(64 * 1024);
+            return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
+        } catch (IOException | RuntimeException e) {
+            return json.createObjectNode();
+        }
+    }
+
+    private static String errorCode(JsonNode error) {
+        return error.path("error").path("code").asText("");
+    }
+
+    private static String errorMessage(JsonNode error) {
+        return error.path("error").path("message").asText("");
+    }
+
+    private AccessToken token() {
+        try {
+            return tokens.token(connection);
+        } catch (TokenException e) {
+            throw tokenFailure(e);
+        }
+    }
+
+    private AccessToken renew(AccessToken rejected) {
+        try {
+            return tokens.renew(connection, rejected);
+        } catch (TokenException e) {
+            throw tokenFailure(e);
+        }
+    }
+
+    private RuntimeException tokenFailure(TokenException e) {
+        if (e.kind() == TokenException.Kind.TRANSIENT) {
+            return new TransientFailure(e.getMessage(), e);
+        }
+        return new MailboxFailure("mailbox '" + mailbox + "': " + e.getMessage(), e);
+    }
+
+    private void done(Exchange exchange) {
+        // camel-http closes a non-cached response body when the exchange is done
+        UnitOfWorkHelper.doneSynchronizations(exchange, exchange.getExchangeExtension().handoverCompletions());
+    }
+
+    /** The URL without query, for log lines. */
+    static String path(String url) {
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q);
+    }
+
+    private record Response(int status, InputStream body, Duration retryAfter) {
+    }
+}

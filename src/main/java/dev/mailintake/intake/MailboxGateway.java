@@ -1,0 +1,29 @@
+package dev.mailintake.intake;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What differs between protocols: how a mailbox's messages are listed, fetched and moved. Rules, delivery, the
+ * ledger and error handling are shared ({@link MessageIntake}).
+ */
+public interface MailboxGateway {
+    /** Resolves folders (once); a {@link MailboxFailure} stops the mailbox. */
+    void prepare();
+
+    /** Up to {@code max} messages in the Inbox, oldest first. */
+    List<MessageRef> listNew(int max);
+
+    /**
+     * Streams the raw MIME of a message into {@code file} (replacing its content).
+     *
+     * @return the SHA-256 (hex) of the bytes written
+     * @throws PermanentMessageFailure if the message is larger than {@code maxBytes}
+     */
+    String fetch(MessageRef ref, Path file, long maxBytes);
+
+    void moveToProcessed(MessageRef ref);
+
+    /** Marks the message with the reason where the protocol allows it, then moves it to the Error folder. */
+    void moveToError(MessageRef ref, String reason);
+}

@@ -1,0 +1,90 @@
+package dev.mailintake.intake;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** What operators see of one mailbox: its state, last poll and counts (never message content or secrets). */
+public final class MailboxStatus {
+    /** The mailbox's life cycle. */
+    public enum State {
+        STARTING,
+        RUNNING,
+        FAILED,
+        DISABLED
+    }
+
+    private final String mailbox;
+    private final AtomicReference<State> state;
+    private final AtomicReference<String> reason = new AtomicReference<>();
+    private final AtomicReference<Instant> lastPoll = new AtomicReference<>();
+    private final AtomicReference<Instant> lastDelivery = new AtomicReference<>();
+    private final AtomicLong imported = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong postponed = new AtomicLong();
+
+    public MailboxStatus(String mailbox, boolean enabled) {
+        this.mailbox = mailbox;
+        this.state = new AtomicReference<>(enabled ? State.STARTING : State.DISABLED);
+    }
+
+    public String mailbox() {
+        return mailbox;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    public Optional<String> reason() {
+        return Optional.ofNullable(reason.get());
+    }
+
+    /** @return true if this call changed the state (so the caller logs the change once) */
+    public boolean fail(String why) {
+        reason.set(why);
+        return state.getAndSet(State.FAILED) != State.FAILED;
+    }
+
+    public void polled(Instant at) {
+        lastPoll.set(at);
+        state.compareAndSet(State.STARTING, State.RUNNING);
+    }
+
+    public void delivered(Instant at) {
+        lastDelivery.set(at);
+    }
+
+    public void imported() {
+        imported.incrementAndGet();
+    }
+
+    public void error() {
+        errors.incrementAndGet();
+    }
+
+    public void postponed() {
+        postponed.incrementAndGet();
+    }
+
+    public Optional<Instant> lastPoll() {
+        return Optional.ofNullable(lastPoll.get());
+    }
+
+    public Optional<Instant> lastDelivery() {
+        return Optional.ofNullable(lastDelivery.get());
+    }
+
+    public long importedCount() {
+        return imported.get();
+    }
+
+    public long errorCount() {
+        return errors.get();
+    }
+
+    public long postponedCount() {
+        return postponed.get();
+    }
+}

@@ -1,0 +1,18 @@
+package dev.mailintake.intake;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A message found in a mailbox's Inbox, before it is fetched.
+ *
+ * @param key               the protocol's stable id: the Graph immutable id (or {@code UIDVALIDITY/UID} for IMAP)
+ * @param internetMessageId the RFC 5322 Message-ID, or null
+ * @param categories        the labels it carries now (Graph categories)
+ */
+public record MessageRef(String mailbox, String key, String internetMessageId, Instant receivedAt, List<String> categories) {
+    /** A short form of the key for log lines. */
+    public String shortKey() {
+        return key.length() <= 16 ? key : "…" + key.substring(key.length() - 16);
+    }
+}

@@ -1,0 +1,19 @@
+package dev.mailintake.intake;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Where a mailbox's imported messages go. */
+public interface MessageTarget {
+    /** A new, empty directory to spool a message into, on the same file system as the final place if possible. */
+    Path newSpoolDir() throws IOException;
+
+    /**
+     * Hands the spooled message over; idempotent for the same message key where the target allows it.
+     *
+     * @return where it went, for the ledger and the log
+     * @throws TargetUnavailableException when the target cannot take it now
+     */
+    String deliver(SpooledMessage message, Map<String, Object> metadata);
+}

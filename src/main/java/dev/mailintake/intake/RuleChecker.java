@@ -1,0 +1,44 @@
+package dev.mailintake.intake;
+
+import dev.mailintake.config.Rules;
+import java.util.Locale;
+
+/** Evaluates a mailbox's rules on a parsed message; a violation is a {@link PermanentMessageFailure}. */
+public final class RuleChecker {
+    public static final String NO_ATTACHMENT = "no attachment";
+    public static final String TYPE_NOT_ALLOWED = "attachment type not allowed";
+
+    public void check(Rules rules, ParsedMessage message) {
+        if (rules.requireAttachment() && message.realAttachments().isEmpty()) {
+            throw new PermanentMessageFailure(NO_ATTACHMENT, "the mailbox requires at least one attachment and "
+                    + "this message has none" + (message.attachments().isEmpty() ? "" : " (only inline parts)"));
+        }
+        if (!rules.allowedAttachmentTypes().isEmpty()) {
+            for (AttachmentInfo a : message.realAttachments()) {
+                if (!allowed(rules, a)) {
+                    throw new PermanentMessageFailure(TYPE_NOT_ALLOWED, "attachment '" + a.fileName() + "' ("
+                            + a.contentType() + ") is not one of " + rules.allowedAttachmentTypes());
+                }
+            }
+        }
+    }
+
+    private static boolean allowed(Rules rules, AttachmentInfo a) {
+        String name = a.fileName().toLowerCase(Locale.ROOT);
+        String type = a.contentType() == null ? "" : a.contentType().toLowerCase(Locale.ROOT);
+        for (String allowed : rules.allowedAttachmentTypes()) {
+            if (allowed.contains("/")) {
+                if (allowed.endsWith("/*") ? type.startsWith(allowed.substring(0, allowed.length() - 1))
+                        : type.equals(allowed)) {
+                    return true;
+                }
+            } else {
+                String ext = allowed.startsWith(".") ? allowed : "." + allowed;
+                if (name.endsWith(ext)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

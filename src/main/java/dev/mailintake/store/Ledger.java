@@ -1,0 +1,167 @@
+package dev.mailintake.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * The exactly-once ledger: deliver → record → move. A message found here as delivered is only moved, never delivered
+ * again. Keys: the protocol's stable id (Graph immutable id) plus the Internet-Message-Id.
+ */
+public final class Ledger {
+    private static final String COLUMNS = "mailbox, message_key, internet_message_id, state, reason, attempts,"
+            + " first_failure_at, delivered_at, location";
+
+    private final DataSource dataSource;
+    private final Clock clock;
+
+    public Ledger(DataSource dataSource, Clock clock) {
+        this.dataSource = dataSource;
+        this.clock = clock;
+    }
+
+    public Optional<LedgerEntry> find(String mailbox, String key) {
+        return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND message_key = ?", mailbox, key);
+    }
+
+    /** Another message (other key) with the same Internet-Message-Id that was already delivered. */
+    public Optional<LedgerEntry> findDeliveredTwin(String mailbox, String key, String internetMessageId) {
+        if (internetMessageId == null || internetMessageId.isBlank()) {
+            return Optional.empty();
+        }
+        return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND internet_message_id = ?"
+                + " AND message_key <> ? AND state IN ('DELIVERED', 'PROCESSED')", mailbox, internetMessageId, key);
+    }
+
+    public void recordDelivered(String mailbox, String key, String internetMessageId, String location) {
+        long now = clock.millis();
+        upsert(mailbox, key, internetMessageId,
+                "UPDATE mi_ledger SET state = 'DELIVERED', reason = NULL, delivered_at = ?, updated_at = ?, location = ?"
+                        + " WHERE mailbox = ? AND message_key = ?",
+                new Object[] {now, now, location, mailbox, key},
+                LedgerState.DELIVERED, null, 0, null, now, location);
+    }
+
+    public void recordProcessed(String mailbox, String key) {
+        update("UPDATE mi_ledger SET state = 'PROCESSED', updated_at = ? WHERE mailbox = ? AND message_key = ?",
+                clock.millis(), mailbox, key);
+    }
+
+    public void recordRejected(String mailbox, String key, String internetMessageId, String reason) {
+        long now = clock.millis();
+        upsert(mailbox, key, internetMessageId,
+                "UPDATE mi_ledger SET state = 'REJECTED', reason = ?, updated_at = ? WHERE mailbox = ? AND message_key = ?",
+                new Object[] {truncate(reason), now, mailbox, key},
+                LedgerState.REJECTED, reason, 0, null, null, null);
+    }
+
+    public void recordError(String mailbox, String key) {
+        update("UPDATE mi_ledger SET state = 'ERROR', updated_at = ? WHERE mailbox = ? AND message_key = ?",
+                clock.millis(), mailbox, key);
+    }
+
+    /** Counts one more failed delivery and returns the entry as it is now. */
+    public LedgerEntry recordDeliveryFailure(String mailbox, String key, String internetMessageId, String reason) {
+        long now = clock.millis();
+        upsert(mailbox, key, internetMessageId,
+                "UPDATE mi_ledger SET state = 'FAILING', reason = ?, attempts = attempts + 1,"
+                        + " first_failure_at = COALESCE(first_failure_at, ?), updated_at = ?"
+                        + " WHERE mailbox = ? AND message_key = ?",
+                new Object[] {truncate(reason), now, now, mailbox, key},
+                LedgerState.FAILING, reason, 1, now, null, null);
+        return find(mailbox, key).orElseThrow();
+    }
+
+    /** Forgets a message so that it is imported afresh (an operator moved it back from Error to the Inbox). */
+    public void forget(String mailbox, String key) {
+        update("DELETE FROM mi_ledger WHERE mailbox = ? AND message_key = ?", mailbox, key);
+    }
+
+    public long count(String mailbox, LedgerState state) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM mi_ledger WHERE mailbox = ? AND state = ?")) {
+            ps.setString(1, mailbox);
+            ps.setString(2, state.name());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot count ledger entries", e);
+        }
+    }
+
+    private void upsert(String mailbox, String key, String internetMessageId, String updateSql, Object[] updateArgs,
+                        LedgerState state, String reason, int attempts, Long firstFailure, Long deliveredAt,
+                        String location) {
+        // portable upsert (H2 and PostgreSQL): update, else insert, else (lost a race) update again
+        if (update(updateSql, updateArgs) > 0) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO mi_ledger (" + COLUMNS + ", updated_at)"
+                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            bind(ps, mailbox, key, internetMessageId, state.name(), truncate(reason), attempts, firstFailure,
+                    deliveredAt, location, clock.millis());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            if (update(updateSql, updateArgs) == 0) {
+                throw new StoreException("cannot record " + state + " in the ledger", e);
+            }
+        }
+    }
+
+    private int update(String sql, Object... args) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("ledger update failed", e);
+        }
+    }
+
+    private Optional<LedgerEntry> queryOne(String sql, Object... args) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, args);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(new LedgerEntry(rs.getString(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
+                        LedgerState.valueOf(rs.getString(4)), Optional.ofNullable(rs.getString(5)), rs.getInt(6),
+                        instant(rs, 7), instant(rs, 8), Optional.ofNullable(rs.getString(9))));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("ledger query failed", e);
+        }
+    }
+
+    private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(v));
+    }
+
+    private static void bind(PreparedStatement ps, Object... args) throws SQLException {
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a == null) {
+                ps.setObject(i + 1, null);
+            } else if (a instanceof Long l) {
+                ps.setLong(i + 1, l);
+            } else if (a instanceof Integer n) {
+                ps.setInt(i + 1, n);
+            } else {
+                ps.setString(i + 1, a.toString());
+            }
+        }
+    }
+
+    private static String truncate(String s) {
+        return s == null || s.length() <= 2000 ? s : s.substring(0, 2000);
+    }
+}

@@ -1,0 +1,10 @@
+package dev.mailintake.store;
+
+/** Where a message stands in the exactly-once ledger; see {@code db/schema.sql}. */
+public enum LedgerState {
+    DELIVERED,
+    PROCESSED,
+    FAILING,
+    REJECTED,
+    ERROR
+}

@@ -1,0 +1,23 @@
+-- Mail Intake store schema. Plain SQL accepted by H2 and PostgreSQL; every statement is idempotent.
+-- Instants are stored as epoch milliseconds (UTC) so no database or JVM time zone can shift them.
+
+-- The exactly-once ledger: one row per message per mailbox.
+--   state DELIVERED  delivered to the target, not yet moved to Processed
+--         PROCESSED  delivered and moved to Processed
+--         FAILING    delivery failed (attempts counts them); the message stays in the Inbox
+--         REJECTED   decided to go to Error (reason); the move may still be pending
+--         ERROR      moved to Error
+CREATE TABLE IF NOT EXISTS mi_ledger (
+    mailbox             VARCHAR(100)  NOT NULL,
+    message_key         VARCHAR(512)  NOT NULL,
+    internet_message_id VARCHAR(998),
+    state               VARCHAR(16)   NOT NULL,
+    reason              VARCHAR(2000),
+    attempts            INTEGER       NOT NULL DEFAULT 0,
+    first_failure_at    BIGINT,
+    delivered_at        BIGINT,
+    updated_at          BIGINT        NOT NULL,
+    location            VARCHAR(2000),
+    PRIMARY KEY (mailbox, message_key)
+);
+CREATE INDEX IF NOT EXISTS mi_ledger_imid ON mi_ledger (mailbox, internet_message_id);
