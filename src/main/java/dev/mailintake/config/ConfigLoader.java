@@ -35,7 +35,7 @@ public final class ConfigLoader {
     static final Set<String> MAILBOX_KEYS = Set.of("connection", "protocol", "address", "folders.inbox",
             "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
             "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
-            "max-messages-per-poll", "request-budget", "max-delivery-attempts", "enabled");
+            "max-messages-per-poll", "page-size", "request-budget", "max-delivery-attempts", "enabled");
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay");
 
@@ -189,6 +189,7 @@ public final class ConfigLoader {
         int concurrency = integer(p, k, "concurrency", 4, 1, MAX_GRAPH_CONCURRENCY,
                 "Microsoft allows 4 concurrent requests per mailbox");
         int maxPerPoll = integer(p, k, "max-messages-per-poll", 500, 1, 100_000, "");
+        int pageSize = integer(p, k, "page-size", 100, 1, 1000, "Graph's $top accepts 1..1000; lower it if listing answers 504");
         RequestBudget budget = budget(p, k);
         int attempts = integer(p, k, "max-delivery-attempts", 5, 1, 1000, "");
         boolean enabled = bool(p, k, "enabled", true);
@@ -196,7 +197,7 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new MailboxConfig(name, connection, protocol, address, folders, createFolders, rules,
-                target, poll, concurrency, maxPerPoll, budget, attempts, enabled));
+                target, poll, concurrency, maxPerPoll, pageSize, budget, attempts, enabled));
     }
 
     private String folder(Map<String, String> p, String k, String key, String dflt) {

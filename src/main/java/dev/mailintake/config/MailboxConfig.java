@@ -6,6 +6,7 @@ package dev.mailintake.config;
  * @param address             user or shared mailbox address ({@code /users/{address}} in Graph)
  * @param concurrency         messages imported in parallel (and the cap on concurrent Graph requests, at most 4)
  * @param maxMessagesPerPoll  messages listed per poll; the next poll continues
+ * @param pageSize            Graph {@code $top} when listing (lower it if listing answers 504)
  * @param maxDeliveryAttempts failed deliveries after which a message counts as poison while others get through
  */
 public record MailboxConfig(
@@ -20,6 +21,7 @@ public record MailboxConfig(
         Poll poll,
         int concurrency,
         int maxMessagesPerPoll,
+        int pageSize,
         RequestBudget requestBudget,
         int maxDeliveryAttempts,
         boolean enabled) {

@@ -19,7 +19,6 @@ import org.slf4j.LoggerFactory;
 public final class GraphMailbox implements MailboxGateway {
     private static final Logger LOG = LoggerFactory.getLogger(GraphMailbox.class);
     public static final String CATEGORY_PREFIX = "Mail Intake: ";
-    private static final int PAGE_SIZE = 100;
 
     private final MailboxConfig config;
     private final GraphClient client;
@@ -52,7 +51,7 @@ public final class GraphMailbox implements MailboxGateway {
         List<MessageRef> out = new ArrayList<>();
         String next = userUrl + "/mailFolders/" + GraphUrls.segment(folders.inbox()) + "/messages"
                 + "?$select=id,internetMessageId,receivedDateTime,categories"
-                + "&$orderby=receivedDateTime%20asc&$top=" + Math.min(PAGE_SIZE, max);
+                + "&$orderby=receivedDateTime%20asc&$top=" + Math.min(config.pageSize(), max);
         // the whole list is taken before any message is moved: nextLink pages by $skip, and moving messages out of
         // the folder while paging would skip some of them
         while (next != null && out.size() < max) {

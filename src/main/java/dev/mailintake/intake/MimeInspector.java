@@ -35,10 +35,25 @@ import org.slf4j.LoggerFactory;
  * written to disk while their size and SHA-256 are computed; neither the message nor an attachment is ever held in
  * memory as a whole.
  *
- * <p>Attachments: multiparts are walked recursively, but a {@code message/rfc822} part is not entered; it is one
- * attachment itself. A leaf part is an attachment when its disposition is {@code attachment} or it has a file name;
- * {@code text/plain} and {@code text/html} parts without either are the body. Other parts with disposition
- * {@code inline} or a Content-ID (and no {@code attachment} disposition) are inline attachments.
+ * <p>Classification of the parts: {@code multipart/*} containers are walked recursively and are never parts
+ * themselves; a {@code message/rfc822} or {@code message/global} part is not entered but is one attachment (named
+ * {@value #ATTACHED_MESSAGE_NAME} when it has no name of its own). A leaf part is
+ * <ul>
+ *   <li>the <em>body</em> when it is {@code text/plain} or {@code text/html} without a file name and without an
+ *       {@code attachment} disposition; other {@code text/*} parts (except {@code text/calendar}) with no file name,
+ *       no disposition and no Content-ID are body too;</li>
+ *   <li>an <em>inline attachment</em> ({@link AttachmentInfo#inline()} {@code true}) when it has disposition
+ *       {@code inline} or a Content-ID, no {@code attachment} disposition, and is not caught by the next rule; e.g.
+ *       an {@code image/*} part referenced from the HTML body;</li>
+ *   <li>a <em>real attachment</em> otherwise, in particular when its disposition is {@code attachment}; when it has
+ *       a file name and no disposition; when it has disposition {@code inline} and a file name but is not an
+ *       {@code image/*} (Apple Mail sends PDFs as {@code inline; filename=scan.pdf}); and when it is a bare part
+ *       with no file name, no disposition and no Content-ID that is not {@code text/*} (a scanner's
+ *       {@code application/pdf}) or is {@code text/calendar} (an invitation).</li>
+ * </ul>
+ * Only real attachments count as {@link ParsedMessage#realAttachments()}. An attachment without a file name is stored
+ * under a name derived from its content type ({@code attachment.pdf}, see {@link AttachmentNames}); a nameless
+ * {@code text/calendar} part is stored as {@value #CALENDAR_NAME}.
  *
  * <p>Malformed input raises {@link MalformedMessageException}; file system errors propagate as {@link IOException}.
  * On any failure the files this call wrote (and the attachments directory, if this call created it) are removed.
@@ -53,6 +68,8 @@ public final class MimeInspector {
     static final int MAX_LINE_LEN = 100_000;
     /** File name of an attached message without a name of its own. */
     static final String ATTACHED_MESSAGE_NAME = "attached-message.eml";
+    /** File name of a {@code text/calendar} part without a name of its own. */
+    static final String CALENDAR_NAME = "invite.ics";
     private static final int BUFFER_SIZE = 64 * 1024;
 
     private final MimeConfig config;
@@ -214,22 +231,23 @@ public final class MimeInspector {
             boolean attachmentDisposition = dispositionType.equals("attachment");
             boolean inlineDisposition = dispositionType.equals("inline");
             boolean message = mimeType.equals("message/rfc822") || mimeType.equals("message/global");
+            boolean calendar = mimeType.equals("text/calendar");
+            boolean image = mimeType.startsWith("image/");
+            boolean bare = name == null && dispositionType.isEmpty() && part.contentId == null;
+            if (mimeType.startsWith("multipart/")) {
+                return; // a multipart mime4j could not split (e.g. no boundary): opaque, not a part
+            }
             boolean textBody = (mimeType.equals("text/plain") || mimeType.equals("text/html"))
                     && name == null && !attachmentDisposition;
-
-            boolean attachment;
-            if (message) {
-                attachment = true;
-            } else if (textBody) {
-                attachment = false;
-            } else {
-                attachment = attachmentDisposition || name != null || inlineDisposition || part.contentId != null;
+            boolean otherTextBody = mimeType.startsWith("text/") && !calendar && bare;
+            if (!message && (textBody || otherTextBody)) {
+                return; // body; mime4j skips the unread content on the next token
             }
-            if (!attachment) {
-                return; // mime4j skips the unread content on the next token
-            }
-            boolean inline = !attachmentDisposition && (inlineDisposition || part.contentId != null);
-            String fileName = names.allocate(name == null && message ? ATTACHED_MESSAGE_NAME : name, mimeType);
+            // Every other part is an attachment: named, with a disposition or Content-ID, or bare (a scanner's PDF).
+            boolean inline = !attachmentDisposition && (inlineDisposition || part.contentId != null)
+                    && !(inlineDisposition && name != null && !image); // Apple Mail's "inline; filename=scan.pdf"
+            String fallbackName = message ? ATTACHED_MESSAGE_NAME : calendar ? CALENDAR_NAME : null;
+            String fileName = names.allocate(name == null ? fallbackName : name, mimeType);
             attachments.add(write(stream.getDecodedInputStream(), name, fileName, mimeType, inline, part.contentId));
         }
 

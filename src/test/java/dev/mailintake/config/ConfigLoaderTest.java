@@ -1,0 +1,95 @@
+package dev.mailintake.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+    private static Map<String, String> valid() {
+        Map<String, String> m = new HashMap<>();
+        m.put("mailintake.connections.contoso.tenant-id", "t1");
+        m.put("mailintake.connections.contoso.client-id", "c1");
+        m.put("mailintake.connections.contoso.client-secret", "s");
+        m.put("mailintake.mailboxes.invoices.connection", "contoso");
+        m.put("mailintake.mailboxes.invoices.address", "invoices@contoso.com");
+        return m;
+    }
+
+    @Test
+    void appliesSafeDefaults() {
+        MailIntakeConfig c = new ConfigLoader(valid()).load();
+        MailboxConfig mb = c.mailboxes().get("invoices");
+        assertThat(mb.protocol()).isEqualTo(Protocol.GRAPH);
+        assertThat(mb.folders()).isEqualTo(new Folders("inbox", "Inbox/Processed", "Inbox/Error"));
+        assertThat(mb.poll().interval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(mb.concurrency()).isEqualTo(4);
+        assertThat(mb.requestBudget()).isEqualTo(new RequestBudget(9000, Duration.ofMinutes(10)));
+        assertThat(mb.target().folder()).isPresent();
+        ConnectionConfig cc = c.connections().get("contoso");
+        assertThat(cc.authority()).isEqualTo("https://login.microsoftonline.com/t1/");
+        assertThat(cc.scopes()).containsExactly("https://graph.microsoft.com/.default");
+        assertThat(cc.clientSecret().orElseThrow().toString()).doesNotContain("s").isEqualTo("****");
+    }
+
+    @Test
+    void nationalCloudsDeriveTheirScopeFromTheGraphUrl() {
+        Map<String, String> m = valid();
+        m.put("mailintake.connections.contoso.authority-host", "https://login.microsoftonline.us");
+        m.put("mailintake.connections.contoso.graph-base-url", "https://graph.microsoft.us/v1.0");
+        ConnectionConfig cc = new ConfigLoader(m).load().connections().get("contoso");
+        assertThat(cc.authority()).isEqualTo("https://login.microsoftonline.us/t1/");
+        assertThat(cc.scopes()).containsExactly("https://graph.microsoft.us/.default");
+    }
+
+    @Test
+    void reportsEveryProblemAtOnceByKeyWithTheFix() {
+        Map<String, String> m = valid();
+        m.remove("mailintake.connections.contoso.client-secret");
+        m.put("mailintake.mailboxes.invoices.concurency", "4");
+        m.put("mailintake.mailboxes.invoices.poll", "often");
+        m.put("mailintake.mailboxes.orders.connection", "fabrikam");
+        m.put("mailintake.mailboxes.orders.address", "orders");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> {
+                    assertThat(e.problems()).hasSize(5);
+                    assertThat(e.getMessage())
+                            .contains("mailintake.connections.contoso.client-secret: app-only connections need a client secret")
+                            .contains("mailintake.mailboxes.invoices.concurency: unknown mailbox setting 'concurency' (did you mean 'concurrency'?)")
+                            .contains("mailintake.mailboxes.invoices.poll: 'often' is neither a duration")
+                            .contains("mailintake.mailboxes.orders.connection: no connection named 'fabrikam'")
+                            .contains("mailintake.mailboxes.orders.address: 'orders' is not a mailbox address");
+                });
+    }
+
+    @Test
+    void acceptsTheUnixCronFormAndConvertsItForQuartz() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", "5 * * * *");
+        Poll p = new ConfigLoader(m).load().mailboxes().get("invoices").poll();
+        assertThat(p.cron()).contains("0 5 * * * ?");
+        m.put("mailintake.mailboxes.invoices.poll", "0 */5 * * * ?");
+        assertThat(new ConfigLoader(m).load().mailboxes().get("invoices").poll().cron()).contains("0 */5 * * * ?");
+    }
+
+    @Test
+    void targetIsAFolderOrAnyCamelEndpoint() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.target", "sftp://capture@scanhost/inbox");
+        assertThat(new ConfigLoader(m).load().mailboxes().get("invoices").target().endpointUri())
+                .contains("sftp://capture@scanhost/inbox");
+        m.put("mailintake.mailboxes.invoices.target", "just words");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).hasMessageContaining("target: 'just words' is neither");
+    }
+
+    @Test
+    void concurrencyIsCappedAtGraphsLimit() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.concurrency", "8");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .hasMessageContaining("concurrency: 8 is out of range; use 1..4 (Microsoft allows 4 concurrent requests per mailbox)");
+    }
+}

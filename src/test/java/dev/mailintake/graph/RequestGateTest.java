@@ -1,0 +1,90 @@
+package dev.mailintake.graph;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mailintake.config.RequestBudget;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RequestGateTest {
+    /** A clock that the fake sleeper advances. */
+    private static final class ManualClock extends Clock {
+        Instant now = Instant.parse("2026-11-22T10:00:00Z");
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void budgetExhaustedWaitsUntilTheOldestRequestLeavesTheWindow() throws Exception {
+        ManualClock clock = new ManualClock();
+        List<Duration> sleeps = new ArrayList<>();
+        RequestGate gate = new RequestGate("m", 4, new RequestBudget(3, Duration.ofMinutes(10)), clock, d -> {
+            sleeps.add(d);
+            clock.now = clock.now.plus(d);
+        });
+        for (int i = 0; i < 3; i++) {
+            gate.enter();
+            gate.leave();
+            clock.now = clock.now.plusSeconds(60);
+        }
+        assertThat(sleeps).isEmpty();
+        gate.enter();
+        gate.leave();
+        // first request at t0, now t0+3min: wait until t0+10min
+        assertThat(sleeps).hasSize(1);
+        assertThat(sleeps.get(0)).isBetween(Duration.ofMinutes(7), Duration.ofMinutes(7).plusMillis(2));
+    }
+
+    @Test
+    void aPauseHoldsEveryRequestOfTheMailbox() throws Exception {
+        ManualClock clock = new ManualClock();
+        List<Duration> sleeps = new ArrayList<>();
+        RequestGate gate = new RequestGate("m", 4, new RequestBudget(100, Duration.ofMinutes(10)), clock, d -> {
+            sleeps.add(d);
+            clock.now = clock.now.plus(d);
+        });
+        gate.pauseUntil(clock.now.plusSeconds(2));
+        gate.enter();
+        gate.leave();
+        assertThat(sleeps).containsExactly(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void neverMoreThanTheConcurrencyInFlight() throws Exception {
+        RequestGate gate = new RequestGate("m", 2, new RequestBudget(100, Duration.ofMinutes(10)), Clock.systemUTC(),
+                d -> Thread.sleep(d.toMillis()));
+        gate.enter();
+        gate.enter();
+        Thread third = new Thread(() -> {
+            try {
+                gate.enter();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        third.start();
+        third.join(300);
+        assertThat(third.isAlive()).isTrue();
+        gate.leave();
+        third.join(2000);
+        assertThat(third.isAlive()).isFalse();
+    }
+}
