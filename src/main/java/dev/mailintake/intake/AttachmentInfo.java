@@ -9,8 +9,8 @@ package dev.mailintake.intake;
  * @param contentType  the lower-case MIME type without parameters, e.g. {@code application/pdf}
  * @param size         number of decoded bytes
  * @param sha256       lower-case hex SHA-256 of the decoded bytes
- * @param inline       {@code true} for parts meant to be shown inline (disposition {@code inline}, or a Content-ID
- *                     without an {@code attachment} disposition), e.g. embedded images
+ * @param inline       {@code true} for parts that do not count as attachments for the rules: inline images
+ *                     (disposition {@code inline} or a Content-ID), signatures and reports; see {@link MimeInspector}
  * @param contentId    the Content-ID header as sent, trimmed (angle brackets kept), or {@code null}
  */
 public record AttachmentInfo(

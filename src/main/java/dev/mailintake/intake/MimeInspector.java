@@ -68,6 +68,14 @@ public final class MimeInspector {
     static final int MAX_LINE_LEN = 100_000;
     /** File name of an attached message without a name of its own. */
     static final String ATTACHED_MESSAGE_NAME = "attached-message.eml";
+    /**
+     * Parts that belong to the message's structure rather than its content (S/MIME and PGP signatures, delivery and
+     * read reports): stored, but marked inline so that they never satisfy {@code rules.require-attachment}.
+     */
+    static final java.util.Set<String> STRUCTURAL_TYPES = java.util.Set.of("application/pkcs7-signature",
+            "application/x-pkcs7-signature", "application/pgp-signature", "application/pgp-encrypted",
+            "message/delivery-status", "message/disposition-notification", "text/rfc822-headers");
+
     /** File name of a {@code text/calendar} part without a name of its own. */
     static final String CALENDAR_NAME = "invite.ics";
     private static final int BUFFER_SIZE = 64 * 1024;
@@ -244,7 +252,8 @@ public final class MimeInspector {
                 return; // body; mime4j skips the unread content on the next token
             }
             // Every other part is an attachment: named, with a disposition or Content-ID, or bare (a scanner's PDF).
-            boolean inline = !attachmentDisposition && (inlineDisposition || part.contentId != null)
+            boolean inline = STRUCTURAL_TYPES.contains(mimeType) // signatures, reports: kept, never "real" attachments
+                    || !attachmentDisposition && (inlineDisposition || part.contentId != null)
                     && !(inlineDisposition && name != null && !image); // Apple Mail's "inline; filename=scan.pdf"
             String fallbackName = message ? ATTACHED_MESSAGE_NAME : calendar ? CALENDAR_NAME : null;
             String fileName = names.allocate(name == null ? fallbackName : name, mimeType);

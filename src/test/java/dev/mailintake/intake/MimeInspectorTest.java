@@ -264,6 +264,23 @@ class MimeInspectorTest {
     }
 
     @Test
+    void signaturesAreKeptButNeverCountAsRealAttachments() throws Exception {
+        ParsedMessage parsed = inspect(eml(multipart(HEADERS,
+                """
+                Content-Type: text/plain; charset=utf-8
+
+                signed, but nothing attached""",
+                """
+                Content-Type: application/pkcs7-signature; name="smime.p7s"
+                Content-Disposition: attachment; filename="smime.p7s"
+                Content-Transfer-Encoding: base64
+
+                MIIGsgYJKoZIhvcNAQcCoIIGozCCBp8CAQE=""")));
+        assertThat(parsed.attachments()).extracting(AttachmentInfo::fileName).containsExactly("smime.p7s");
+        assertThat(parsed.realAttachments()).isEmpty();
+    }
+
+    @Test
     void classifiesInlineAttachmentAndBodyParts() throws Exception {
         ParsedMessage parsed = inspect(eml(multipart(HEADERS,
                 """
@@ -310,10 +327,161 @@ class MimeInspectorTest {
                 .containsExactly(
                         Tuple.tuple("photo.jpg", true, "<photo@x>"),
                         Tuple.tuple("scan.jpg", false, "<scan@x>"),
-                        Tuple.tuple("apple-mail.pdf", true, null),
+                        Tuple.tuple("apple-mail.pdf", false, null),
                         Tuple.tuple("page.html", false, null),
+                        Tuple.tuple("attachment.bin", false, null),
+                        Tuple.tuple("invite.ics", false, null),
                         Tuple.tuple("attachment.pdf", false, null));
         assertThat(Files.readString(attachmentsDir().resolve("attachment.pdf"))).isEqualTo("%PDF nameless");
+    }
+
+    @Test
+    void appleMailInlinePdfIsARealAttachmentButAnInlineImageIsNot() throws Exception {
+        ParsedMessage parsed = inspect(eml(multipart(HEADERS,
+                """
+                Content-Type: multipart/related; boundary="rel"
+
+                --rel
+                Content-Type: text/html; charset=utf-8
+
+                <p>Scan attached <img src="cid:logo@x"></p>
+                --rel
+                Content-Type: image/png; name="logo.png"
+                Content-Transfer-Encoding: base64
+                Content-ID: <logo@x>
+                Content-Disposition: inline; filename="logo.png"
+
+                """ + base64Lines(PNG) + """
+
+                --rel--""",
+                """
+                Content-Type: image/gif
+                Content-ID: <spacer@x>
+
+                GIF89a""",
+                """
+                Content-Type: image/jpeg
+                Content-Disposition: inline
+
+                jpegbytes""",
+                """
+                Content-Type: application/pdf; x-unix-mode=0644; name="scan.pdf"
+                Content-Disposition: inline; filename=scan.pdf
+                Content-ID: <scan@x>
+
+                %PDF apple""")));
+
+        assertThat(parsed.attachments())
+                .extracting(AttachmentInfo::fileName, AttachmentInfo::inline, AttachmentInfo::contentId)
+                .containsExactly(
+                        Tuple.tuple("logo.png", true, "<logo@x>"),
+                        Tuple.tuple("attachment.gif", true, "<spacer@x>"),
+                        Tuple.tuple("attachment.jpg", true, null),
+                        Tuple.tuple("scan.pdf", false, "<scan@x>"));
+        assertThat(parsed.realAttachments()).singleElement().satisfies(a -> {
+            assertThat(a.originalName()).isEqualTo("scan.pdf");
+            assertThat(a.contentType()).isEqualTo("application/pdf");
+        });
+        assertThat(Files.readString(attachmentsDir().resolve("scan.pdf"))).isEqualTo("%PDF apple");
+    }
+
+    @Test
+    void messageWithOnlyAnInlineImageHasNoRealAttachment() throws Exception {
+        ParsedMessage parsed = inspect(eml(multipart(HEADERS,
+                "Content-Type: text/html\n\n<img src=\"cid:sig@x\">",
+                """
+                Content-Type: image/png; name="signature.png"
+                Content-ID: <sig@x>
+                Content-Disposition: inline; filename="signature.png"
+                Content-Transfer-Encoding: base64
+
+                """ + base64Lines(PNG))));
+
+        assertThat(parsed.attachments()).singleElement().satisfies(a -> assertThat(a.inline()).isTrue());
+        assertThat(parsed.realAttachments()).isEmpty();
+    }
+
+    @Test
+    void namelessNonTextPartIsARealAttachmentNamedFromItsType() throws Exception {
+        byte[] pdf = samplePdf();
+        ParsedMessage parsed = inspect(eml(multipart(HEADERS,
+                "Content-Type: text/plain\n\nScanned document attached.",
+                """
+                Content-Type: application/pdf
+                Content-Transfer-Encoding: base64
+
+                """ + base64Lines(pdf))));
+
+        assertThat(parsed.realAttachments()).singleElement().satisfies(a -> {
+            assertThat(a.originalName()).isNull();
+            assertThat(a.fileName()).isEqualTo("attachment.pdf");
+            assertThat(a.contentType()).isEqualTo("application/pdf");
+            assertThat(a.inline()).isFalse();
+            assertThat(a.sha256()).isEqualTo(sha256(pdf));
+        });
+        assertThat(Files.readAllBytes(attachmentsDir().resolve("attachment.pdf"))).isEqualTo(pdf);
+    }
+
+    @Test
+    void singlePartNamelessPdfIsARealAttachment() throws Exception {
+        byte[] pdf = samplePdf();
+        ParsedMessage parsed = inspect(eml("""
+                From: scanner@example.com
+                Subject: Scan
+                MIME-Version: 1.0
+                Content-Type: application/pdf
+                Content-Transfer-Encoding: base64
+
+                """ + base64Lines(pdf) + "\n"));
+
+        assertThat(parsed.realAttachments()).extracting(AttachmentInfo::fileName).containsExactly("attachment.pdf");
+        assertThat(Files.readAllBytes(attachmentsDir().resolve("attachment.pdf"))).isEqualTo(pdf);
+    }
+
+    @Test
+    void calendarPartIsARealAttachmentButOtherBareTextPartsAreBody() throws Exception {
+        ParsedMessage parsed = inspect(eml(HEADERS + """
+                MIME-Version: 1.0
+                Content-Type: multipart/alternative; boundary="alt"
+
+                --alt
+                Content-Type: text/plain; charset=utf-8
+
+                You are invited.
+                --alt
+                Content-Type: text/html; charset=utf-8
+
+                <p>You are invited.</p>
+                --alt
+                Content-Type: text/calendar; charset=utf-8; method=REQUEST
+
+                BEGIN:VCALENDAR
+                METHOD:REQUEST
+                END:VCALENDAR
+                --alt
+                Content-Type: text/enriched
+
+                <bold>enriched</bold> body
+                --alt--
+                """));
+
+        assertThat(parsed.realAttachments()).singleElement().satisfies(a -> {
+            assertThat(a.originalName()).isNull();
+            assertThat(a.fileName()).isEqualTo("invite.ics");
+            assertThat(a.contentType()).isEqualTo("text/calendar");
+        });
+        assertThat(parsed.attachments()).hasSize(1);
+        assertThat(Files.readString(attachmentsDir().resolve("invite.ics")))
+                .isEqualTo(crlf("BEGIN:VCALENDAR\nMETHOD:REQUEST\nEND:VCALENDAR"));
+    }
+
+    @Test
+    void namedCalendarPartKeepsItsName() throws Exception {
+        ParsedMessage parsed = inspect(eml(multipart(HEADERS,
+                "Content-Type: text/plain\n\nbody",
+                "Content-Type: text/calendar; name=\"meeting.ics\"\n\nBEGIN:VCALENDAR")));
+
+        assertThat(parsed.realAttachments()).extracting(AttachmentInfo::fileName).containsExactly("meeting.ics");
     }
 
     @Test
