@@ -33,13 +33,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Endpoint;
-import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.builder.TemplatedRouteBuilder;
+import org.apache.camel.component.http.HttpComponent;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
@@ -78,6 +80,11 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         config.connections().forEach((name, c) -> sources.put(name, new ClientCredentialsTokenSource(c)));
         TokenService tokens = new TokenService(sources, clock, TOKEN_MARGIN);
 
+        // Graph retries belong to GraphClient (per-mailbox gate and budget); HttpClient's own silent retries of
+        // 429/503 would bypass them
+        for (String scheme : List.of("http", "https")) {
+            camel.getComponent(scheme, HttpComponent.class).setAutomaticRetriesDisabled(true);
+        }
         List<Mailbox> list = new ArrayList<>();
         for (MailboxConfig mc : config.mailboxes().values()) {
             ConnectionConfig cc = config.connectionOf(mc);
@@ -125,38 +132,34 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     }
 
     private void addImportRoutes(CamelContext camel, Mailboxes mailboxes) {
-        try {
-            camel.addRoutes(new RouteBuilder() {
-                @Override
-                public void configure() {
-                    for (Mailbox mb : mailboxes.all()) {
-                        if (!mb.config().enabled()) {
-                            LOG.info("mailbox '{}' is disabled (enabled=false)", mb.name());
-                            continue;
-                        }
-                        String executor = "importPool-" + mb.name();
-                        ExecutorService pool = camel.getExecutorServiceManager()
-                                .newFixedThreadPool(this, "import-" + mb.name(), mb.config().concurrency());
-                        camel.getRegistry().bind(executor, pool);
-                        templatedRoute("import-graph")
-                                .routeId(mb.routeId())
-                                .parameter("mailbox", mb.name())
-                                .parameter("pollUri", pollUri(mb.config()))
-                                .parameter("executor", executor);
-                    }
-                }
-            });
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot create the mailbox routes: " + e.getMessage(), e);
+        for (Mailbox mb : mailboxes.all()) {
+            if (!mb.config().enabled()) {
+                LOG.info("mailbox '{}' is disabled (enabled=false)", mb.name());
+                continue;
+            }
+            String executor = "importPool-" + mb.name();
+            // twice as many workers as Graph request slots: local work (parsing, writing, the ledger) overlaps
+            // other messages' requests, while the RequestGate keeps Graph at `concurrency`
+            ExecutorService pool = camel.getExecutorServiceManager()
+                    .newFixedThreadPool(this, "import-" + mb.name(), 2 * mb.config().concurrency());
+            camel.getRegistry().bind(executor, pool);
+            TemplatedRouteBuilder.builder(camel, "import-" + mb.config().protocol().name().toLowerCase(Locale.ROOT))
+                    .routeId(mb.routeId())
+                    .parameter("mailbox", mb.name())
+                    .parameter("pollUri", pollUri(mb.config()))
+                    .parameter("executor", executor)
+                    .add();
         }
     }
 
     static String pollUri(MailboxConfig mc) {
         if (mc.poll().cron().isPresent()) {
             return "quartz:mailintake/import-" + mc.name() + "?stateful=true&cron="
-                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8);
+                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8) + "&synchronous=true";
         }
-        return "scheduler:import-" + mc.name() + "?initialDelay=1000&delay=" + mc.poll().interval().toMillis();
+        // synchronous: the parallel split must finish before the consumer schedules the next poll (no overlap)
+        return "scheduler:import-" + mc.name() + "?initialDelay=1000&synchronous=true&delay="
+                + mc.poll().interval().toMillis();
     }
 
     static String graphEndpointUri(ConnectionConfig cc) {

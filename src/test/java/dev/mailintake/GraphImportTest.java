@@ -1,0 +1,266 @@
+package dev.mailintake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.testsupport.Delivered;
+import dev.mailintake.testsupport.Fault;
+import dev.mailintake.testsupport.FakeMailbox;
+import dev.mailintake.testsupport.GraphFake;
+import dev.mailintake.testsupport.LoggedRequest;
+import dev.mailintake.testsupport.Mimes;
+import dev.mailintake.testsupport.TestApp;
+import dev.mailintake.testsupport.TestSecrets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Graph import through the real application: routes, beans, store, against the stateful Graph fake. */
+class GraphImportTest {
+    private static final String ADDRESS = "invoices@contoso.test";
+    private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
+    private final ObjectMapper json = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+    private GraphFake fake;
+    private FakeMailbox box;
+    private TestApp app;
+
+    @BeforeEach
+    void setUp() {
+        fake = GraphFake.start();
+        fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
+        box = fake.mailbox(ADDRESS);
+        box.createFolder("inbox", "Processed");
+        box.createFolder("inbox", "Error");
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (app != null) {
+            app.close();
+        }
+        fake.close();
+    }
+
+    private Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
+        s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
+        String k = "mailintake.mailboxes.invoices.";
+        s.put(k + "connection", "contoso");
+        s.put(k + "address", ADDRESS);
+        s.put(k + "poll", "1s");
+        s.put(k + "target", "folder:" + out());
+        return s;
+    }
+
+    private Path out() {
+        return tmp.resolve("out");
+    }
+
+    @Test
+    void importsManyMessagesAcrossPagesExactlyOnceAndMovesThemToProcessed() throws Exception {
+        Map<String, byte[]> sent = new LinkedHashMap<>();
+        for (int i = 0; i < 27; i++) {
+            String id = "<msg-" + i + "@example.com>";
+            byte[] mime = Mimes.pdfMessage(id, "Invoice " + i, 2_000 + i);
+            sent.put(id, mime);
+            box.addMessage("inbox", mime, T0.plusSeconds(i));
+        }
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.page-size", "10");
+        app = TestApp.start(s);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 27);
+        assertThat(box.messagesIn("inbox")).isEmpty();
+        List<Path> dirs = Delivered.messageDirs(out());
+        assertThat(dirs).hasSize(27);
+        Set<String> seen = new HashSet<>();
+        for (Path dir : dirs) {
+            JsonNode meta = json.readTree(dir.resolve("metadata.json").toFile());
+            String imid = meta.path("internetMessageId").asText();
+            assertThat(seen.add(imid)).as("delivered once: " + imid).isTrue();
+            assertThat(Files.readAllBytes(dir.resolve("message.eml"))).isEqualTo(sent.get(imid));
+            assertThat(meta.path("attachments").get(0).path("name").asText()).isEqualTo("invoice.pdf");
+            assertThat(dir.resolve("attachments/invoice.pdf")).exists();
+            assertThat(meta.path("from").asText()).contains("alice@example.com");
+            assertThat(meta.path("graphId").asText()).isNotBlank();
+        }
+        // paging followed nextLink, Prefer: ImmutableId on every Graph request
+        List<LoggedRequest> graph = fake.requests().stream().filter(r -> !r.tokenRequest()).toList();
+        assertThat(graph).allSatisfy(r -> assertThat(r.prefer()).contains("IdType=\"ImmutableId\""));
+        assertThat(graph.stream().filter(r -> r.path().endsWith("/messages") && r.query() != null
+                && r.query().contains("skip"))).isNotEmpty();
+        assertThat(fake.peakConcurrency(ADDRESS)).isLessThanOrEqualTo(4);
+    }
+
+    @Test
+    void messageWithoutAttachmentGoesToErrorWithCategory() {
+        box.addMessage("inbox", Mimes.plain("<plain@example.com>", "no attachment"), T0);
+        box.addMessage("inbox", Mimes.pdfMessage("<pdf@example.com>", "with attachment", 500), T0.plusSeconds(1));
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.rules.require-attachment", "true");
+        app = TestApp.start(s);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Error").size() == 1
+                && box.messagesIn("Inbox/Processed").size() == 1);
+        assertThat(box.messagesIn("Inbox/Error").get(0).categories()).contains("Mail Intake: no attachment");
+        assertThat(box.messagesIn("Inbox/Error").get(0).internetMessageId()).isEqualTo("<plain@example.com>");
+        assertThat(Delivered.messageDirs(out())).hasSize(1);
+    }
+
+    @Test
+    void ambiguousFolderNameStopsTheMailboxNamingEveryMatch() throws Exception {
+        box.createFolder("archive", "Processed");
+        box.addMessage("inbox", Mimes.pdfMessage("<a@example.com>", "x", 100), T0);
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.folders.processed", "Processed");
+        app = TestApp.start(s);
+
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                app.camel().getRouteController().getRouteStatus("import-invoices").isStopped());
+        String health = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.healthUrl())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        JsonNode mailboxCheck = null;
+        for (JsonNode check : json.readTree(health).path("checks")) {
+            if (check.path("name").asText().equals("mailbox-invoices")) {
+                mailboxCheck = check;
+            }
+        }
+        assertThat(mailboxCheck).isNotNull();
+        assertThat(mailboxCheck.path("status").asText()).isEqualTo("DOWN");
+        assertThat(mailboxCheck.path("message").asText()).contains("ambiguous")
+                .contains("'Inbox/Processed'").contains("'Archive/Processed'");
+        assertThat(box.messagesIn("inbox")).hasSize(1);
+        assertThat(Delivered.messageDirs(out())).isEmpty();
+    }
+
+    @Test
+    void crashAfterDeliveryBeforeMoveDeliversNothingTwiceAfterRestart() {
+        for (int i = 0; i < 5; i++) {
+            box.addMessage("inbox", Mimes.pdfMessage("<c" + i + "@example.com>", "c" + i, 300), T0.plusSeconds(i));
+        }
+        // no move gets through: the "crash" window between delivery and move, then the context is stopped
+        fake.fault(Fault.serviceUnavailable().withoutRetryAfter().on("POST", ".*/move").always());
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(30)).until(() -> Delivered.messageDirs(out()).size() == 5);
+        app.close();
+        app = null;
+        assertThat(box.messagesIn("inbox")).hasSize(5);
+
+        fake.clearFaults();
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 5);
+        assertThat(Delivered.messageDirs(out())).hasSize(5);
+        assertThat(fake.requests().stream().filter(r -> r.path().endsWith("/$value")).count())
+                .as("each message fetched once").isEqualTo(5);
+    }
+
+    @Test
+    void throttledRequestWaitsForRetryAfter() {
+        box.addMessage("inbox", Mimes.pdfMessage("<t@example.com>", "t", 300), T0);
+        fake.fault(Fault.status(429).retryAfter(2).on("GET", ".*/\\$value").times(1));
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+
+        List<LoggedRequest> graph = fake.requests().stream().filter(r -> !r.tokenRequest()).toList();
+        LoggedRequest throttled = graph.stream().filter(r -> r.status() == 429).findFirst().orElseThrow();
+        LoggedRequest next = graph.get(graph.indexOf(throttled) + 1);
+        assertThat(Duration.between(throttled.completedAt(), next.at())).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void connectionResetMidBodyIsRetriedAndTheFileIsIntact() throws Exception {
+        byte[] mime = Mimes.pdfMessage("<r@example.com>", "r", 400_000);
+        box.addMessage("inbox", mime, T0);
+        fake.fault(Fault.resetMidBody().on("GET", ".*/\\$value").times(2));
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+
+        List<Path> dirs = Delivered.messageDirs(out());
+        assertThat(dirs).hasSize(1);
+        assertThat(Files.readAllBytes(dirs.get(0).resolve("message.eml"))).isEqualTo(mime);
+        assertThat(fake.requests().stream().filter(r -> r.path().endsWith("/$value")).count()).isEqualTo(3);
+    }
+
+    @Test
+    void hostileAttachmentNamesStayInsideTheTarget() throws Exception {
+        String[] names = {"../../etc/passwd", "CON", "x".repeat(300) + ".pdf", "evil\u0001\r\nname.pdf",
+                "..\\..\\windows\\system32\\evil.dll", "/abs/path.txt"};
+        int i = 0;
+        for (String name : names) {
+            String param = "filename=\"" + name.replace("\r\n", "") + "\"";
+            if (name.contains("\r\n")) {
+                param = "filename*=utf-8''" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+            }
+            box.addMessage("inbox", Mimes.withAttachment("<h" + i + "@example.com>", "h" + i, param,
+                    "application/octet-stream", ("payload " + i).getBytes()), T0.plusSeconds(i));
+            i++;
+        }
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == names.length);
+
+        Path root = out().toRealPath();
+        try (var walk = Files.walk(tmp)) {
+            List<Path> files = walk.filter(Files::isRegularFile).toList();
+            for (Path f : files) {
+                if (f.startsWith(tmp.resolve("data"))) {
+                    continue;
+                }
+                assertThat(f.toRealPath()).startsWith(root);
+                String fileName = f.getFileName().toString();
+                assertThat(fileName.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(120);
+                assertThat(fileName.chars().noneMatch(Character::isISOControl)).isTrue();
+                assertThat(fileName).isNotEqualToIgnoringCase("CON");
+            }
+        }
+        assertThat(Arrays.stream(names)).hasSize(Delivered.messageDirs(out()).size());
+    }
+
+    @Test
+    void expiredTokenGetsOneFreshTokenAndOneRetry() {
+        box.addMessage("inbox", Mimes.pdfMessage("<e1@example.com>", "e1", 300), T0);
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+        int tokensBefore = fake.tokensIssued();
+
+        fake.expireAllTokens();
+        box.addMessage("inbox", Mimes.pdfMessage("<e2@example.com>", "e2", 300), T0.plusSeconds(5));
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 2);
+        assertThat(fake.tokensIssued()).isEqualTo(tokensBefore + 1);
+        assertThat(fake.requests().stream().filter(r -> r.status() == 401).count()).isEqualTo(1);
+    }
+
+    @Test
+    void aCamelEndpointCanReplaceTheDefaultTarget() throws Exception {
+        byte[] mime = Mimes.pdfMessage("<ep@example.com>", "endpoint", 1000);
+        box.addMessage("inbox", mime, T0);
+        Path endpointOut = tmp.resolve("endpoint-out");
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.target", "file:" + endpointOut);
+        app = TestApp.start(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+
+        try (var files = Files.list(endpointOut)) {
+            List<Path> written = files.filter(Files::isRegularFile).toList();
+            assertThat(written).hasSize(1);
+            assertThat(written.get(0).getFileName().toString()).endsWith(".eml");
+            assertThat(Files.readAllBytes(written.get(0))).isEqualTo(mime);
+        }
+    }
+}

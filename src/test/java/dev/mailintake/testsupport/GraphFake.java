@@ -1,0 +1,557 @@
+package dev.mailintake.testsupport;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
+
+/**
+ * In-process fake of the Microsoft Graph mail API (plain HTTP on 127.0.0.1) plus an Entra-ID-shaped token endpoint
+ * (HTTPS with a throw-away self-signed certificate for {@code localhost}). Stateful, thread-safe, one instance per
+ * test (no static state).
+ *
+ * <pre>{@code
+ * try (GraphFake fake = GraphFake.start()) {
+ *     fake.registerClient("tenant-1", "client-1", "s3cret");
+ *     FakeMailbox box = fake.mailbox("scans@contoso.example");
+ *     String id = box.addMessage("Inbox/Scans", mimeBytes, Instant.parse("2026-11-22T10:15:30Z"));
+ *     // point the client at fake.graphBaseUrl() and fake.authority("tenant-1"),
+ *     // trusting fake.trustStore() / fake.trustStorePassword() for the token call
+ * }
+ * }</pre>
+ *
+ * <p>Note: the JDK HTTP server writes the status line/headers and the body in separate TCP segments; with Nagle's
+ * algorithm on, each response then stalls ~40 ms on the client's delayed ACK. {@link #start()} therefore sets the
+ * system property {@code sun.net.httpserver.nodelay=true} if it is unset. The JDK reads it once per JVM, when the
+ * first JDK HTTP server is created.
+ */
+public final class GraphFake implements AutoCloseable {
+
+    private static final int GRAPH_THREADS = 32;
+    private static final int TOKEN_THREADS = 8;
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final IdFactory ids = new IdFactory();
+    private final Map<String, FakeMailbox> mailboxes = new ConcurrentHashMap<>();
+    private final TokenEndpoint tokens = new TokenEndpoint(this, json);
+    private final GraphApi graphApi = new GraphApi(this, json, tokens);
+    private final List<FaultHandle> faults = new ArrayList<>();
+    private final List<RequestEntry> log = new ArrayList<>();
+    private final AtomicLong requestSequence = new AtomicLong();
+    private final Map<String, InFlight> inFlightByMailbox = new ConcurrentHashMap<>();
+    private final InFlight inFlightGraph = new InFlight();
+    private final List<Throwable> internalErrors = new ArrayList<>();
+    private volatile Duration latency = Duration.ZERO;
+
+    private Path tempDir;
+    private SelfSignedCertificate certificate;
+    private HttpServer graphServer;
+    private HttpsServer tokenServer;
+    private ExecutorService graphExecutor;
+    private ExecutorService tokenExecutor;
+    private volatile boolean closed;
+
+    private GraphFake() {
+    }
+
+    /** Starts both servers on 127.0.0.1 with random ports. */
+    public static GraphFake start() {
+        GraphFake fake = new GraphFake();
+        try {
+            fake.startServers();
+            return fake;
+        } catch (IOException | RuntimeException e) {
+            fake.close();
+            if (e instanceof IOException) {
+                throw new UncheckedIOException("cannot start GraphFake", (IOException) e);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    private void startServers() throws IOException {
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+        tempDir = Files.createTempDirectory("graph-fake-");
+        certificate = SelfSignedCertificate.generate(tempDir);
+        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+
+        graphExecutor = Executors.newFixedThreadPool(GRAPH_THREADS, threads("graph-fake-graph-"));
+        graphServer = HttpServer.create(new InetSocketAddress(loopback, 0), 128);
+        graphServer.setExecutor(graphExecutor);
+        graphServer.createContext("/", this::handleGraph);
+        graphServer.start();
+
+        tokenExecutor = Executors.newFixedThreadPool(TOKEN_THREADS, threads("graph-fake-token-"));
+        tokenServer = HttpsServer.create(new InetSocketAddress(loopback, 0), 64);
+        tokenServer.setHttpsConfigurator(new HttpsConfigurator(certificate.serverContext()));
+        tokenServer.setExecutor(tokenExecutor);
+        tokenServer.createContext("/", this::handleToken);
+        tokenServer.start();
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Stops both servers (in-flight requests are cut off) and deletes the temporary key stores. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (graphServer != null) {
+            graphServer.stop(0);
+        }
+        if (tokenServer != null) {
+            tokenServer.stop(0);
+        }
+        for (ExecutorService e : new ExecutorService[]{graphExecutor, tokenExecutor}) {
+            if (e != null) {
+                e.shutdownNow();
+                try {
+                    e.awaitTermination(5, TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        if (tempDir != null) {
+            try (Stream<Path> files = Files.walk(tempDir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+    }
+
+    // ================================================================== endpoints
+
+    /** {@code http://127.0.0.1:PORT/v1.0} */
+    public String graphBaseUrl() {
+        return graphOrigin() + "/v1.0";
+    }
+
+    /** {@code http://127.0.0.1:PORT} */
+    public String graphOrigin() {
+        return "http://127.0.0.1:" + graphServer.getAddress().getPort();
+    }
+
+    /** {@code https://localhost:PORT2}; the client builds the authority {@code {authorityHost}/{tenant}/}. */
+    public String authorityHost() {
+        return "https://localhost:" + tokenServer.getAddress().getPort();
+    }
+
+    /** {@code https://localhost:PORT2/{tenant}/} */
+    public String authority(String tenant) {
+        return authorityHost() + "/" + tenant + "/";
+    }
+
+    /** {@code https://localhost:PORT2/{tenant}/oauth2/v2.0/token} */
+    public String tokenEndpoint(String tenant) {
+        return authorityHost() + "/" + tenant + "/oauth2/v2.0/token";
+    }
+
+    /** PKCS12 trust store containing the token server's certificate. */
+    public Path trustStore() {
+        return certificate.trustStore();
+    }
+
+    public String trustStorePassword() {
+        return certificate.password();
+    }
+
+    /** A client SSLContext that trusts the token server. */
+    public SSLContext clientSslContext() {
+        return certificate.clientContext();
+    }
+
+    // ================================================================== token endpoint setup
+
+    /** Registers (or replaces the secret of) an app in a tenant. Tenant and client id are case-insensitive. */
+    public GraphFake registerClient(String tenant, String clientId, String secret) {
+        tokens.registerClient(Objects.requireNonNull(tenant), Objects.requireNonNull(clientId),
+                Objects.requireNonNull(secret));
+        return this;
+    }
+
+    /** Lifetime ({@code expires_in}) of tokens issued from now on; default 3600 s. */
+    public GraphFake tokenLifetime(Duration lifetime) {
+        tokens.lifetime(lifetime);
+        return this;
+    }
+
+    /** Every token issued so far is expired now (Graph answers 401 InvalidAuthenticationToken). */
+    public void expireAllTokens() {
+        tokens.expireAll();
+    }
+
+    /** Number of tokens issued by the token endpoint (not counting {@link #mintAccessToken()}). */
+    public int tokensIssued() {
+        return tokens.issued();
+    }
+
+    /** A valid Graph access token, issued directly without HTTP (for tests that do not care about auth). */
+    public String mintAccessToken() {
+        return tokens.mint("direct", "direct");
+    }
+
+    // ================================================================== graph setup
+
+    /** The mailbox for this address (case-insensitive), created with the default folders if needed. */
+    public FakeMailbox mailbox(String address) {
+        Objects.requireNonNull(address, "address");
+        return mailboxes.computeIfAbsent(address.toLowerCase(Locale.ROOT), k -> new FakeMailbox(address, ids));
+    }
+
+    public Optional<FakeMailbox> findMailbox(String address) {
+        return Optional.ofNullable(existingMailbox(address));
+    }
+
+    FakeMailbox existingMailbox(String address) {
+        return address == null ? null : mailboxes.get(address.toLowerCase(Locale.ROOT));
+    }
+
+    /** Delay every Graph response by this much (before the status line). Other requests are served meanwhile. */
+    public GraphFake latency(Duration latency) {
+        this.latency = Objects.requireNonNull(latency, "latency");
+        return this;
+    }
+
+    // ================================================================== faults
+
+    /** Queues a fault; faults are checked in the order they were queued and at most one acts on a request. */
+    public FaultHandle fault(Fault fault) {
+        FaultHandle handle = new FaultHandle(Objects.requireNonNull(fault, "fault"));
+        synchronized (faults) {
+            faults.add(handle);
+        }
+        return handle;
+    }
+
+    /** Cancels all queued faults. */
+    public void clearFaults() {
+        synchronized (faults) {
+            faults.forEach(FaultHandle::cancel);
+            faults.clear();
+        }
+    }
+
+    private FaultHandle pickFault(Fault.Target target, String method, String path, String mailbox) {
+        synchronized (faults) {
+            faults.removeIf(FaultHandle::usedUp);
+            for (FaultHandle h : faults) {
+                if (h.fault().matches(target, method, path, mailbox) && h.consume()) {
+                    return h;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Applies a matching fault. Returns true if the fault already sent the response. */
+    boolean applyFault(FakeExchange x, Fault.Target target, String path, String mailbox) throws IOException {
+        FaultHandle handle = pickFault(target, x.method, path, mailbox);
+        if (handle == null) {
+            return false;
+        }
+        Fault f = handle.fault();
+        x.entry.fault = f.toString();
+        switch (f.kind()) {
+            case DELAY:
+                x.addDelay(f.delayAmount());
+                return false;
+            case RESET_MID_BODY:
+                x.truncateBody();
+                return false;
+            default:
+                break;
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (f.retryAfterSeconds() != null) {
+            headers.put("Retry-After", String.valueOf(f.retryAfterSeconds()));
+        }
+        if (f.rawBody() != null) {
+            byte[] body = f.rawBody().getBytes(StandardCharsets.UTF_8);
+            x.respond(f.status(), f.contentType(), headers, FakeExchange.Body.of(body));
+        } else if (target == Fault.Target.TOKEN) {
+            tokens.entraError(x, f.status(), f.tokenErrorCode(), f.tokenAadsts(), f.tokenMessage(),
+                    f.retryAfterSeconds());
+        } else {
+            if (f.status() == 401) {
+                headers.putAll(graphApi.unauthorized(f.graphMessage()).headers);
+            }
+            graphApi.sendError(x, f.status(), f.graphCode(), f.graphMessage(), headers);
+        }
+        return true;
+    }
+
+    // ================================================================== request log
+
+    /** Snapshot of all requests (Graph and token) in arrival order; in-flight ones have status 0. */
+    public List<LoggedRequest> requests() {
+        synchronized (log) {
+            return log.stream().map(RequestEntry::toRecord).collect(Collectors.toUnmodifiableList());
+        }
+    }
+
+    /** Graph requests only. */
+    public List<LoggedRequest> graphRequests() {
+        return requests().stream().filter(r -> !r.tokenRequest()).collect(Collectors.toUnmodifiableList());
+    }
+
+    /** Token-server requests only. */
+    public List<LoggedRequest> tokenRequests() {
+        return requests().stream().filter(LoggedRequest::tokenRequest).collect(Collectors.toUnmodifiableList());
+    }
+
+    public void clearRequests() {
+        synchronized (log) {
+            log.clear();
+        }
+    }
+
+    /** Maximum number of Graph requests to this mailbox that were in flight at the same time (entry to completion). */
+    public int peakConcurrency(String address) {
+        InFlight f = inFlightByMailbox.get(address.toLowerCase(Locale.ROOT));
+        return f == null ? 0 : f.peak.get();
+    }
+
+    /** Maximum number of Graph requests (all mailboxes) in flight at the same time. */
+    public int peakConcurrency() {
+        return inFlightGraph.peak.get();
+    }
+
+    /** Graph requests to this mailbox in flight right now. */
+    public int inFlight(String address) {
+        InFlight f = inFlightByMailbox.get(address.toLowerCase(Locale.ROOT));
+        return f == null ? 0 : f.current.get();
+    }
+
+    /** Resets all peaks to the current in-flight counts. */
+    public void resetPeakConcurrency() {
+        inFlightGraph.resetPeak();
+        inFlightByMailbox.values().forEach(InFlight::resetPeak);
+    }
+
+    /** Unexpected exceptions inside the fake's handlers (answered with 500); a test can assert this is empty. */
+    public List<Throwable> internalErrors() {
+        synchronized (internalErrors) {
+            return List.copyOf(internalErrors);
+        }
+    }
+
+    // ================================================================== handlers
+
+    private void handleGraph(HttpExchange http) {
+        Instant at = Instant.now();
+        List<String> segments;
+        String path;
+        try {
+            segments = FakeHttp.decodePath(http.getRequestURI().getRawPath());
+            path = "/" + String.join("/", segments);
+        } catch (IllegalArgumentException e) {
+            segments = null;
+            path = http.getRequestURI().getRawPath();
+        }
+        String mailbox = segments != null && segments.size() >= 3 && segments.get(0).equals("v1.0")
+                && segments.get(1).equalsIgnoreCase("users") ? segments.get(2).toLowerCase(Locale.ROOT) : null;
+        List<String> prefer = http.getRequestHeaders().get("Prefer");
+        RequestEntry entry = arrive(at, http, path, prefer == null ? null : String.join(", ", prefer), mailbox, false);
+        InFlight perMailbox = mailbox == null ? null : inFlightByMailbox.computeIfAbsent(mailbox, k -> new InFlight());
+        inFlightGraph.enter();
+        if (perMailbox != null) {
+            perMailbox.enter();
+        }
+        FakeExchange x = null;
+        try {
+            if (segments == null) {
+                x = new FakeExchange(http, entry, List.of());
+                x.addDelay(latency);
+                graphApi.sendError(x, 400, "BadRequest", "Malformed percent-encoding in the URL path.", null);
+                return;
+            }
+            x = new FakeExchange(http, entry, segments);
+            x.addDelay(latency);
+            x.body = http.getRequestBody().readAllBytes();
+            graphApi.handle(x);
+        } catch (GraphError e) {
+            respondGraphError(x, http, entry, e);
+        } catch (IllegalArgumentException e) {        // e.g. malformed percent-encoding in the query
+            respondGraphError(x, http, entry, GraphError.badRequest("Malformed request: " + e.getMessage()));
+        } catch (IOException e) {
+            // client went away or the connection was cut on purpose
+        } catch (RuntimeException | Error e) {
+            recordInternalError(e);
+            respondGraphError(x, http, entry, new GraphError(500, "InternalServerError",
+                    "GraphFake internal error: " + e));
+        } finally {
+            if (x != null) {
+                x.finish();
+            } else {
+                http.close();
+            }
+            if (perMailbox != null) {
+                perMailbox.exit();
+            }
+            inFlightGraph.exit();
+            entry.completedAt = Instant.now();
+        }
+    }
+
+    private void respondGraphError(FakeExchange x, HttpExchange http, RequestEntry entry, GraphError e) {
+        try {
+            FakeExchange exchange = x != null ? x : new FakeExchange(http, entry, List.of());
+            if (!exchange.responded()) {
+                graphApi.sendError(exchange, e.status, e.code, e.getMessage(), e.headers);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // nothing more we can do
+        }
+    }
+
+    private void handleToken(HttpExchange http) {
+        Instant at = Instant.now();
+        List<String> segments;
+        String path;
+        try {
+            segments = FakeHttp.decodePath(http.getRequestURI().getRawPath());
+            path = "/" + String.join("/", segments);
+        } catch (IllegalArgumentException e) {
+            segments = List.of();
+            path = http.getRequestURI().getRawPath();
+        }
+        RequestEntry entry = arrive(at, http, path, null, null, true);
+        FakeExchange x = null;
+        try {
+            x = new FakeExchange(http, entry, segments);
+            x.body = http.getRequestBody().readAllBytes();
+            tokens.handle(x);
+        } catch (IOException e) {
+            // client went away
+        } catch (RuntimeException | Error e) {
+            recordInternalError(e);
+            try {
+                if (x != null && !x.responded()) {
+                    tokens.entraError(x, 500, "server_error", 50000, "GraphFake internal error: " + e);
+                }
+            } catch (IOException | RuntimeException ignored) {
+                // nothing more we can do
+            }
+        } finally {
+            if (x != null) {
+                x.finish();
+            } else {
+                http.close();
+            }
+            entry.completedAt = Instant.now();
+        }
+    }
+
+    private void recordInternalError(Throwable e) {
+        synchronized (internalErrors) {
+            internalErrors.add(e);
+        }
+        System.err.println("GraphFake internal error:");
+        e.printStackTrace();
+    }
+
+    private RequestEntry arrive(Instant at, HttpExchange http, String path, String prefer, String mailbox,
+                                boolean token) {
+        synchronized (log) {
+            RequestEntry e = new RequestEntry(requestSequence.incrementAndGet(), at,
+                    http.getRequestMethod().toUpperCase(Locale.ROOT), path, http.getRequestURI().getRawQuery(),
+                    prefer, mailbox, token);
+            log.add(e);
+            return e;
+        }
+    }
+
+    /** Mutable log entry, filled in while the request is handled. */
+    static final class RequestEntry {
+        final long sequence;
+        final Instant at;
+        final String method;
+        final String path;
+        final String query;
+        final String prefer;
+        final String mailbox;
+        final boolean token;
+        volatile Instant completedAt;
+        volatile int status;
+        volatile String grantType;
+        volatile String clientId;
+        volatile String fault;
+
+        RequestEntry(long sequence, Instant at, String method, String path, String query, String prefer,
+                     String mailbox, boolean token) {
+            this.sequence = sequence;
+            this.at = at;
+            this.method = method;
+            this.path = path;
+            this.query = query;
+            this.prefer = prefer;
+            this.mailbox = mailbox;
+            this.token = token;
+        }
+
+        LoggedRequest toRecord() {
+            Instant done = completedAt;
+            return new LoggedRequest(sequence, at, done, method, path, query, prefer, done == null ? 0 : status,
+                    mailbox, token, grantType, clientId, fault);
+        }
+    }
+
+    private static final class InFlight {
+        final AtomicInteger current = new AtomicInteger();
+        final AtomicInteger peak = new AtomicInteger();
+
+        void enter() {
+            int now = current.incrementAndGet();
+            peak.accumulateAndGet(now, Math::max);
+        }
+
+        void exit() {
+            current.decrementAndGet();
+        }
+
+        void resetPeak() {
+            peak.set(current.get());
+        }
+    }
+}

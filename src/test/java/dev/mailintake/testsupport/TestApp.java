@@ -1,0 +1,106 @@
+package dev.mailintake.testsupport;
+
+import dev.mailintake.MailIntakeApplication;
+import dev.mailintake.MailIntakeBootstrap;
+import dev.mailintake.graph.GraphClient;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.main.Main;
+
+/**
+ * The real application (the project's application.properties, its YAML routes, its bootstrap) started in-process
+ * with test overrides: a temp data directory and store, a free management port and faster Graph retries.
+ */
+public final class TestApp implements AutoCloseable {
+    public static final GraphClient.RetryPolicy FAST_RETRIES =
+            new GraphClient.RetryPolicy(6, Duration.ofMillis(200), Duration.ofSeconds(2));
+
+    private final Main main;
+    private final int managementPort;
+
+    private TestApp(Main main, int managementPort) {
+        this.main = main;
+        this.managementPort = managementPort;
+    }
+
+    /** Settings every test needs; {@code overrides} win. */
+    public static Map<String, String> baseSettings(Path dataDir) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("mailintake.data-dir", dataDir.toString());
+        m.put("mailintake.store.url", "jdbc:h2:file:" + dataDir.toAbsolutePath().resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE");
+        m.put("mailintake.delivery.redeliveries", "2");
+        m.put("mailintake.delivery.redelivery-delay", "100");
+        m.put("camel.main.shutdownTimeout", "5");
+        return m;
+    }
+
+    /** Connection settings pointing at the fake's token endpoint and Graph. */
+    public static Map<String, String> connection(String name, GraphFake fake, String tenant, String clientId, String secret) {
+        String k = "mailintake.connections." + name + ".";
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(k + "tenant-id", tenant);
+        m.put(k + "client-id", clientId);
+        m.put(k + "client-secret", secret);
+        m.put(k + "authority-host", fake.authorityHost());
+        m.put(k + "graph-base-url", fake.graphBaseUrl());
+        m.put(k + "instance-discovery", "false");
+        m.put(k + "scopes", "https://graph.microsoft.com/.default");
+        m.put(k + "trust-store", fake.trustStore().toString());
+        m.put(k + "trust-store-password", fake.trustStorePassword());
+        return m;
+    }
+
+    public static TestApp start(Map<String, String> settings) {
+        return start(settings, null);
+    }
+
+    /** Starts and returns once Camel has started; throws what the start-up threw. */
+    public static TestApp start(Map<String, String> settings, RouteBuilder extraRoutes) {
+        int port = freePort();
+        Map<String, String> all = new LinkedHashMap<>(settings);
+        all.put("camel.management.port", String.valueOf(port));
+        MailIntakeBootstrap bootstrap = new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()), FAST_RETRIES);
+        Main main = MailIntakeApplication.create("file:application.properties", all, bootstrap);
+        if (extraRoutes != null) {
+            main.configure().addRoutesBuilder(extraRoutes);
+        }
+        try {
+            main.start();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return new TestApp(main, port);
+    }
+
+    public CamelContext camel() {
+        return main.getCamelContext();
+    }
+
+    public String healthUrl() {
+        return "http://127.0.0.1:" + managementPort + "/observe/health";
+    }
+
+    @Override
+    public void close() {
+        try {
+            main.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package dev.mailintake.testsupport;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Entra-ID-shaped token server state and request handling (client credentials only). */
+final class TokenEndpoint {
+
+    static final String GRAPH_RESOURCE = "https://graph.microsoft.com";
+
+    enum Validity { VALID, EXPIRED, WRONG_AUDIENCE, UNKNOWN }
+
+    private record Issued(String tenant, String clientId, String resource, Instant expiresAt) {
+        Issued expiredAt(Instant t) {
+            return new Issued(tenant, clientId, resource, t);
+        }
+    }
+
+    private final GraphFake fake;
+    private final ObjectMapper json;
+    private final SecureRandom random = new SecureRandom();
+    /** tenant (lower-case) → client id (lower-case) → secret. */
+    private final Map<String, Map<String, String>> clients = new ConcurrentHashMap<>();
+    private final Map<String, Issued> tokens = new ConcurrentHashMap<>();
+    private final AtomicInteger issuedCount = new AtomicInteger();
+    private volatile Duration lifetime = Duration.ofHours(1);
+
+    TokenEndpoint(GraphFake fake, ObjectMapper json) {
+        this.fake = fake;
+        this.json = json;
+    }
+
+    // ------------------------------------------------------------------ state
+
+    void registerClient(String tenant, String clientId, String secret) {
+        clients.computeIfAbsent(tenant.toLowerCase(Locale.ROOT), t -> new ConcurrentHashMap<>())
+                .put(clientId.toLowerCase(Locale.ROOT), secret);
+    }
+
+    void lifetime(Duration d) {
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("negative lifetime");
+        }
+        lifetime = d;
+    }
+
+    void expireAll() {
+        Instant now = Instant.now();
+        tokens.replaceAll((token, issued) -> issued.expiresAt().isAfter(now) ? issued.expiredAt(now) : issued);
+    }
+
+    int issued() {
+        return issuedCount.get();
+    }
+
+    /** A valid Graph token without an HTTP round trip (not counted in {@link #issued()}). */
+    String mint(String tenant, String clientId) {
+        return newToken(tenant, clientId, GRAPH_RESOURCE, lifetime);
+    }
+
+    Validity validate(String token) {
+        Issued issued = token == null ? null : tokens.get(token);
+        if (issued == null) {
+            return Validity.UNKNOWN;
+        }
+        if (!Instant.now().isBefore(issued.expiresAt())) {
+            return Validity.EXPIRED;
+        }
+        return GRAPH_RESOURCE.equalsIgnoreCase(issued.resource()) ? Validity.VALID : Validity.WRONG_AUDIENCE;
+    }
+
+    private String newToken(String tenant, String clientId, String resource, Duration life) {
+        byte[] bytes = new byte[32];
+        random.nextBytes(bytes);
+        String token = "fake-at-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        tokens.put(token, new Issued(tenant, clientId, resource, Instant.now().plus(life)));
+        return token;
+    }
+
+    // ------------------------------------------------------------------ HTTP
+
+    void handle(FakeExchange x) throws IOException {
+        List<String> s = x.segments;
+        String path = "/" + String.join("/", s);
+        if (x.method.equals("POST")) {               // log who asked, even if a fault answers
+            Map<String, String> form = FakeHttp.parseForm(x.body);
+            x.entry.grantType = form.get("grant_type");
+            x.entry.clientId = form.get("client_id");
+        }
+        if (fake.applyFault(x, Fault.Target.TOKEN, path, null)) {
+            return;
+        }
+        if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0") && s.get(3).equals("token")) {
+            if (!x.method.equals("POST")) {
+                entraError(x, 405, "invalid_request", 900561,
+                        "The endpoint only accepts POST requests. Received a " + x.method + " request.");
+                return;
+            }
+            token(x, s.get(0));
+        } else if (x.method.equals("GET") && s.size() == 4 && s.get(1).equals("v2.0")
+                && s.get(2).equals(".well-known") && s.get(3).equals("openid-configuration")
+                || x.method.equals("GET") && s.size() == 3 && s.get(1).equals(".well-known")
+                && s.get(2).equals("openid-configuration")) {
+            openIdConfiguration(x, s.get(0));
+        } else if (x.method.equals("GET") && s.size() == 3 && s.get(1).equals("discovery")
+                && s.get(2).equals("instance")) {
+            instanceDiscovery(x);
+        } else if (x.method.equals("GET") && s.size() == 4 && s.get(1).equals("discovery")
+                && s.get(3).equals("keys")) {
+            ObjectNode keys = json.createObjectNode();
+            keys.putArray("keys");
+            send(x, 200, keys);
+        } else {
+            entraError(x, 404, "invalid_request", 90027, "The request path " + path + " is not supported by the fake.");
+        }
+    }
+
+    private void token(FakeExchange x, String tenant) throws IOException {
+        Map<String, String> form = FakeHttp.parseForm(x.body);
+        String grantType = form.get("grant_type");
+        String clientId = form.get("client_id");
+        String secret = form.get("client_secret");
+        String basic = x.header("Authorization");
+        if (basic != null && basic.regionMatches(true, 0, "Basic ", 0, 6)) {      // client_secret_basic
+            String decoded = new String(Base64.getDecoder().decode(basic.substring(6).trim()), StandardCharsets.UTF_8);
+            int colon = decoded.indexOf(':');
+            if (colon > 0) {
+                clientId = clientId != null ? clientId
+                        : URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8);
+                secret = URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8);
+            }
+        }
+        x.entry.grantType = grantType;
+        x.entry.clientId = clientId;
+
+        if (grantType == null) {
+            missing(x, "grant_type");
+            return;
+        }
+        Map<String, String> tenantClients = clients.get(tenant.toLowerCase(Locale.ROOT));
+        if (tenantClients == null) {
+            entraError(x, 400, "invalid_request", 90002, "Tenant '" + tenant + "' not found. Check to make sure you "
+                    + "have the correct tenant ID and are signing into the correct cloud. Check with your "
+                    + "subscription administrator, this may happen if there are no active subscriptions for the "
+                    + "tenant.");
+            return;
+        }
+        if (!grantType.equals("client_credentials")) {
+            entraError(x, 400, "unsupported_grant_type", 70003,
+                    "The app requested an unsupported grant type '" + grantType + "'.");
+            return;
+        }
+        if (clientId == null) {
+            missing(x, "client_id");
+            return;
+        }
+        String expected = tenantClients.get(clientId.toLowerCase(Locale.ROOT));
+        if (expected == null) {
+            entraError(x, 400, "unauthorized_client", 700016, "Application with identifier '" + clientId
+                    + "' was not found in the directory '" + tenant + "'. This can happen if the application has "
+                    + "not been installed by the administrator of the tenant or consented to by any user in the "
+                    + "tenant. You may have sent your authentication request to the wrong tenant.");
+            return;
+        }
+        if (secret == null || secret.isEmpty()) {
+            entraError(x, 401, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is "
+                    + "required for the 'client_credentials' grant type.");
+            return;
+        }
+        if (!expected.equals(secret)) {
+            entraError(x, 401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being "
+                    + "sent in the request is the client secret value, not the client secret ID, for a secret added "
+                    + "to app '" + clientId + "'.");
+            return;
+        }
+        String scope = form.get("scope");
+        if (scope == null || scope.isBlank()) {
+            missing(x, "scope");
+            return;
+        }
+        String resource = null;
+        for (String s : scope.trim().split("\\s+")) {
+            if (s.endsWith("/.default")) {
+                resource = s.substring(0, s.length() - "/.default".length());
+            }
+        }
+        if (resource == null) {
+            entraError(x, 400, "invalid_scope", 1002012, "The provided value for scope " + scope + " is not valid. "
+                    + "Client credential flows must have a scope value with /.default suffixed to the resource "
+                    + "identifier (application ID URI).");
+            return;
+        }
+        Duration life = lifetime;
+        String token = newToken(tenant, clientId, resource, life);
+        issuedCount.incrementAndGet();
+        ObjectNode body = json.createObjectNode();
+        body.put("token_type", "Bearer");
+        body.put("expires_in", life.getSeconds());
+        body.put("ext_expires_in", life.getSeconds());
+        body.put("access_token", token);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Cache-Control", "no-store, no-cache");
+        headers.put("Pragma", "no-cache");
+        headers.put("x-ms-request-id", x.requestId);
+        x.respond(200, FakeHttp.ENTRA_JSON, headers, FakeExchange.Body.of(json.writeValueAsBytes(body)));
+    }
+
+    private void missing(FakeExchange x, String parameter) throws IOException {
+        entraError(x, 400, "invalid_request", 900144,
+                "The request body must contain the following parameter: '" + parameter + "'.");
+    }
+
+    private void openIdConfiguration(FakeExchange x, String tenant) throws IOException {
+        String base = fake.authorityHost() + "/" + tenant;
+        String tenantId = UUID.nameUUIDFromBytes(tenant.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8))
+                .toString();
+        ObjectNode c = json.createObjectNode();
+        c.put("token_endpoint", base + "/oauth2/v2.0/token");
+        c.putArray("token_endpoint_auth_methods_supported")
+                .add("client_secret_post").add("private_key_jwt").add("client_secret_basic");
+        c.put("jwks_uri", base + "/discovery/v2.0/keys");
+        c.putArray("response_modes_supported").add("query").add("fragment").add("form_post");
+        c.putArray("subject_types_supported").add("pairwise");
+        c.putArray("id_token_signing_alg_values_supported").add("RS256");
+        c.putArray("response_types_supported").add("code").add("id_token").add("code id_token").add("id_token token");
+        c.putArray("scopes_supported").add("openid").add("profile").add("email").add("offline_access");
+        c.put("issuer", fake.authorityHost() + "/" + tenantId + "/v2.0");
+        c.put("request_uri_parameter_supported", false);
+        c.put("userinfo_endpoint", "https://graph.microsoft.com/oidc/userinfo");
+        c.put("authorization_endpoint", base + "/oauth2/v2.0/authorize");
+        c.put("device_authorization_endpoint", base + "/oauth2/v2.0/devicecode");
+        c.put("http_logout_supported", true);
+        c.put("frontchannel_logout_supported", true);
+        c.put("end_session_endpoint", base + "/oauth2/v2.0/logout");
+        ArrayNode claims = c.putArray("claims_supported");
+        for (String claim : new String[]{"sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce",
+                "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"}) {
+            claims.add(claim);
+        }
+        c.put("kerberos_endpoint", base + "/kerberos");
+        c.put("tenant_region_scope", "EU");
+        c.put("cloud_instance_name", "microsoftonline.com");
+        c.put("cloud_graph_host_name", "graph.windows.net");
+        c.put("msgraph_host", "graph.microsoft.com");
+        c.put("rbac_url", "https://pas.windows.net");
+        send(x, 200, c);
+    }
+
+    private void instanceDiscovery(FakeExchange x) throws IOException {
+        String tenant = "common";
+        String authorizationEndpoint = x.option("authorization_endpoint");
+        if (authorizationEndpoint != null) {
+            try {
+                List<String> p = FakeHttp.decodePath(java.net.URI.create(authorizationEndpoint).getRawPath());
+                if (!p.isEmpty()) {
+                    tenant = p.get(0);
+                }
+            } catch (IllegalArgumentException ignored) {
+                // keep "common"
+            }
+        }
+        ObjectNode d = json.createObjectNode();
+        d.put("tenant_discovery_endpoint",
+                fake.authorityHost() + "/" + tenant + "/v2.0/.well-known/openid-configuration");
+        d.put("api-version", "1.1");
+        ObjectNode entry = d.putArray("metadata").addObject();
+        entry.put("preferred_network", "localhost");
+        entry.put("preferred_cache", "localhost");
+        entry.putArray("aliases").add("localhost");
+        send(x, 200, d);
+    }
+
+    private void send(FakeExchange x, int status, ObjectNode body) throws IOException {
+        x.respond(status, FakeHttp.ENTRA_JSON, Map.of("x-ms-request-id", x.requestId),
+                FakeExchange.Body.of(json.writeValueAsBytes(body)));
+    }
+
+    /** Entra v2 error shape. */
+    void entraError(FakeExchange x, int status, String error, int aadsts, String description) throws IOException {
+        entraError(x, status, error, aadsts, description, null);
+    }
+
+    void entraError(FakeExchange x, int status, String error, int aadsts, String description, Integer retryAfter)
+            throws IOException {
+        Instant now = Instant.now();
+        String traceId = x.requestId;
+        String correlationId = x.header("client-request-id") != null ? x.header("client-request-id")
+                : UUID.randomUUID().toString();
+        String timestamp = FakeHttp.entraTimestamp(now);
+        ObjectNode body = json.createObjectNode();
+        body.put("error", error);
+        body.put("error_description", "AADSTS" + aadsts + ": " + description + "\r\nTrace ID: " + traceId
+                + "\r\nCorrelation ID: " + correlationId + "\r\nTimestamp: " + timestamp);
+        body.putArray("error_codes").add(aadsts);
+        body.put("timestamp", timestamp);
+        body.put("trace_id", traceId);
+        body.put("correlation_id", correlationId);
+        body.put("error_uri", "https://login.microsoftonline.com/error?code=" + aadsts);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("x-ms-request-id", traceId);
+        headers.put("Cache-Control", "no-store, no-cache");
+        if (retryAfter != null) {
+            headers.put("Retry-After", String.valueOf(retryAfter));
+        }
+        x.respond(status, FakeHttp.ENTRA_JSON, headers, FakeExchange.Body.of(json.writeValueAsBytes(body)));
+    }
+}
