@@ -19,6 +19,7 @@ public final class MailboxStatus {
     private final AtomicReference<State> state;
     private final AtomicReference<String> reason = new AtomicReference<>();
     private final AtomicReference<Instant> lastPoll = new AtomicReference<>();
+    private final AtomicReference<Instant> pollStarted = new AtomicReference<>(Instant.EPOCH);
     private final AtomicReference<Instant> lastDelivery = new AtomicReference<>();
     private final AtomicLong imported = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
@@ -45,6 +46,15 @@ public final class MailboxStatus {
     public boolean fail(String why) {
         reason.set(why);
         return state.getAndSet(State.FAILED) != State.FAILED;
+    }
+
+    public void pollStarted(Instant at) {
+        pollStarted.set(at);
+    }
+
+    /** When the current (or last) poll started. */
+    public Instant pollStartedAt() {
+        return pollStarted.get();
     }
 
     public void polled(Instant at) {

@@ -55,6 +55,7 @@ public final class MessageIntake {
     public List<MessageRef> poll(String mailbox, Exchange exchange) {
         Mailbox mb = mailboxes.get(mailbox);
         exchange.getIn().setHeader(MAILBOX, mailbox);
+        mb.status().pollStarted(clock.instant());
         mb.gateway().prepare();
         List<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
         mb.status().polled(clock.instant());
@@ -95,10 +96,15 @@ public final class MessageIntake {
     }
 
     /** Streams the raw message into a spool directory and parses it; the spool is removed when the exchange ends. */
-    public SpooledMessage fetch(Exchange exchange) throws IOException {
+    public SpooledMessage fetch(Exchange exchange) {
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
         Mailbox mb = mailboxes.get(ref.mailbox());
-        Path dir = mb.target().newSpoolDir();
+        Path dir;
+        try {
+            dir = mb.target().newSpoolDir();
+        } catch (IOException e) {
+            throw new TransientFailure("cannot create a spool directory: " + e.getMessage(), e);
+        }
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
@@ -107,8 +113,12 @@ public final class MessageIntake {
         });
         Path eml = dir.resolve(SpooledMessage.MESSAGE_FILE);
         String sha256 = mb.gateway().fetch(ref, eml, mb.config().rules().maxMessageBytes());
-        ParsedMessage parsed = inspector.inspect(eml, dir.resolve(SpooledMessage.ATTACHMENTS_DIR));
-        return new SpooledMessage(ref, dir, eml, sha256, parsed);
+        try {
+            ParsedMessage parsed = inspector.inspect(eml, dir.resolve(SpooledMessage.ATTACHMENTS_DIR));
+            return new SpooledMessage(ref, dir, eml, sha256, parsed);
+        } catch (IOException e) {
+            throw new TransientFailure("cannot spool the message: " + e.getMessage(), e);
+        }
     }
 
     public void checkRules(Exchange exchange) {
@@ -180,8 +190,10 @@ public final class MessageIntake {
         Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
         Mailbox mb = mailboxes.get(ref.mailbox());
+        // first_failure_at is the start of the poll that first failed it: deliveries later in that poll count as
+        // "others got through" too, while a target that is down for everyone never makes a message poison
         LedgerEntry entry = ledger.recordDeliveryFailure(ref.mailbox(), ref.key(), ref.internetMessageId(),
-                failure == null ? "?" : failure.getMessage());
+                failure == null ? "?" : failure.getMessage(), mb.status().pollStartedAt());
         boolean othersGotThrough = mb.status().lastDelivery()
                 .flatMap(last -> entry.firstFailureAt().map(first -> last.isAfter(first)))
                 .orElse(false);

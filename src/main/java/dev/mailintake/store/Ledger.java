@@ -65,15 +65,21 @@ public final class Ledger {
                 clock.millis(), mailbox, key);
     }
 
-    /** Counts one more failed delivery and returns the entry as it is now. */
-    public LedgerEntry recordDeliveryFailure(String mailbox, String key, String internetMessageId, String reason) {
+    /**
+     * Counts one more failed delivery and returns the entry as it is now.
+     *
+     * @param failingSince stored as {@code first_failure_at} on the first failure only
+     */
+    public LedgerEntry recordDeliveryFailure(String mailbox, String key, String internetMessageId, String reason,
+                                             Instant failingSince) {
         long now = clock.millis();
+        long since = failingSince.toEpochMilli();
         upsert(mailbox, key, internetMessageId,
                 "UPDATE mi_ledger SET state = 'FAILING', reason = ?, attempts = attempts + 1,"
                         + " first_failure_at = COALESCE(first_failure_at, ?), updated_at = ?"
                         + " WHERE mailbox = ? AND message_key = ?",
-                new Object[] {truncate(reason), now, now, mailbox, key},
-                LedgerState.FAILING, reason, 1, now, null, null);
+                new Object[] {truncate(reason), since, now, mailbox, key},
+                LedgerState.FAILING, reason, 1, since, null, null);
         return find(mailbox, key).orElseThrow();
     }
 

@@ -1,0 +1,233 @@
+package dev.mailintake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mailintake.testsupport.Delivered;
+import dev.mailintake.testsupport.Fault;
+import dev.mailintake.testsupport.FakeMailbox;
+import dev.mailintake.testsupport.GraphFake;
+import dev.mailintake.testsupport.Mimes;
+import dev.mailintake.testsupport.TestApp;
+import dev.mailintake.testsupport.TestSecrets;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.ServiceStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Permanent and transient failures, mailbox-level failures and folder creation, through the real application. */
+class GraphImportFailuresTest {
+    private static final String ADDRESS = "invoices@contoso.test";
+    private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
+
+    @TempDir
+    Path tmp;
+    private GraphFake fake;
+    private FakeMailbox box;
+    private TestApp app;
+
+    @BeforeEach
+    void setUp() {
+        fake = GraphFake.start();
+        fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
+        box = fake.mailbox(ADDRESS);
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (app != null) {
+            app.close();
+        }
+        fake.close();
+    }
+
+    private Map<String, String> settings() {
+        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
+        s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
+        String k = "mailintake.mailboxes.invoices.";
+        s.put(k + "connection", "contoso");
+        s.put(k + "address", ADDRESS);
+        s.put(k + "poll", "1s");
+        s.put(k + "create-folders", "true");
+        s.put(k + "target", "folder:" + tmp.resolve("out"));
+        return s;
+    }
+
+    private boolean stopped(String routeId) {
+        ServiceStatus status = app.camel().getRouteController().getRouteStatus(routeId);
+        return status != null && status.isStopped();
+    }
+
+    /** A target endpoint that refuses messages whose subject contains "poison", or all while {@code down}. */
+    private static final class FlakyTarget extends RouteBuilder {
+        final AtomicBoolean down = new AtomicBoolean();
+        final List<String> received = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void configure() {
+            from("direct:flaky-target").routeId("flaky-target").process(e -> {
+                String subject = e.getIn().getHeader("MailIntakeSubject", String.class);
+                if (down.get() || subject.contains("poison")) {
+                    throw new IOException("target refused " + subject);
+                }
+                byte[] body = e.getIn().getBody(byte[].class);
+                received.add(subject + ":" + body.length);
+            });
+        }
+    }
+
+    @Test
+    void createsMissingProcessedAndErrorFolders() {
+        box.addMessage("inbox", Mimes.pdfMessage("<f@example.com>", "f", 100), T0);
+        app = TestApp.start(settings());
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+        assertThat(box.folder("Inbox/Error")).isNotNull();
+    }
+
+    @Test
+    void poisonMessageGoesToErrorWhileOthersGetThrough() {
+        FlakyTarget target = new FlakyTarget();
+        box.addMessage("inbox", Mimes.pdfMessage("<p@example.com>", "poison", 100), T0);
+        for (int i = 0; i < 3; i++) {
+            box.addMessage("inbox", Mimes.pdfMessage("<ok" + i + "@example.com>", "ok " + i, 100), T0.plusSeconds(1 + i));
+        }
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.target", "direct:flaky-target");
+        s.put("mailintake.mailboxes.invoices.max-delivery-attempts", "2");
+        app = TestApp.start(s, target);
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Error").size() == 1);
+        assertThat(box.messagesIn("Inbox/Error").get(0).categories()).contains("Mail Intake: delivery keeps failing");
+        assertThat(box.messagesIn("Inbox/Processed")).hasSize(3);
+        assertThat(target.received).hasSize(3).allSatisfy(r -> assertThat(r).startsWith("ok "));
+    }
+
+    @Test
+    void targetDownForEveryoneLeavesMessagesInTheInboxUntilItIsBack() {
+        FlakyTarget target = new FlakyTarget();
+        target.down.set(true);
+        for (int i = 0; i < 2; i++) {
+            box.addMessage("inbox", Mimes.pdfMessage("<d" + i + "@example.com>", "d " + i, 100), T0.plusSeconds(i));
+        }
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.target", "direct:flaky-target");
+        s.put("mailintake.mailboxes.invoices.max-delivery-attempts", "1");
+        app = TestApp.start(s, target);
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> fake.graphRequests().stream()
+                .filter(r -> r.path().endsWith("/$value")).count() >= 6);
+        assertThat(box.messagesIn("inbox")).hasSize(2);
+        assertThat(box.messagesIn("Inbox/Error")).isEmpty();
+
+        target.down.set(false);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 2);
+        assertThat(target.received).hasSize(2);
+    }
+
+    @Test
+    void moveWhoseAnswerIsLostIsRetriedAndTheMessageIsImportedOnce() {
+        box.addMessage("inbox", Mimes.pdfMessage("<lost@example.com>", "lost", 100), T0);
+        fake.fault(Fault.resetMidBody().on("POST", ".*/move").times(1));
+        app = TestApp.start(settings());
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+        assertThat(box.allMessages()).hasSize(1);
+        assertThat(Delivered.messageDirs(tmp.resolve("out"))).hasSize(1);
+    }
+
+    @Test
+    void ruleViolationsAndMalformedMimeGoToErrorWithTheirReason() {
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.rules.allowed-attachment-types", "pdf, image/*");
+        s.put("mailintake.mailboxes.invoices.rules.max-size", "64KB");
+        box.addMessage("inbox", Mimes.withAttachment("<exe@example.com>", "exe", "filename=\"setup.exe\"",
+                "application/octet-stream", new byte[] {1, 2, 3}), T0);
+        box.addMessage("inbox", Mimes.pdfMessage("<big@example.com>", "big", 100_000), T0.plusSeconds(1));
+        box.addMessage("inbox", new byte[] {0, 1, 2, 3, (byte) 0xff, 0, 0, 13, 10, 13, 10, 42}, T0.plusSeconds(2));
+        box.addMessage("inbox", Mimes.withAttachment("<png@example.com>", "png", "filename=\"scan.png\"",
+                "image/png", new byte[] {1, 2}), T0.plusSeconds(3));
+        app = TestApp.start(s);
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Error").size() == 3
+                && box.messagesIn("Inbox/Processed").size() == 1);
+        assertThat(box.messagesIn("Inbox/Error")).extracting(m -> m.categories().get(0)).containsExactlyInAnyOrder(
+                "Mail Intake: attachment type not allowed", "Mail Intake: too large", "Mail Intake: malformed MIME");
+    }
+
+    @Test
+    void wrongClientSecretStopsTheMailboxWithAClearMessage() throws Exception {
+        box.addMessage("inbox", Mimes.pdfMessage("<w@example.com>", "w", 100), T0);
+        Map<String, String> s = settings();
+        s.put("mailintake.connections.contoso.client-secret", "not-the-secret-value-123");
+        app = TestApp.start(s);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> stopped("import-invoices"));
+        String log = Files.readString(Path.of(System.getProperty("mailintake.test.logdir", "target/test-logs"), "test-run.log"));
+        assertThat(log).contains("the client secret is invalid (invalid_client AADSTS7000215)");
+        assertThat(log).doesNotContain("not-the-secret-value-123");
+        assertThat(box.messagesIn("inbox")).hasSize(1);
+    }
+
+    @Test
+    void oneMailboxWithoutAccessDoesNotStopTheOthers() {
+        FakeMailbox other = fake.mailbox("orders@contoso.test");
+        other.addMessage("inbox", Mimes.pdfMessage("<o@example.com>", "o", 100), T0);
+        box.addMessage("inbox", Mimes.pdfMessage("<i@example.com>", "i", 100), T0);
+        fake.fault(Fault.error(403, "ErrorAccessDenied", "Access to OData is disabled.").forMailbox(ADDRESS).always());
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.orders.connection", "contoso");
+        s.put("mailintake.mailboxes.orders.address", "orders@contoso.test");
+        s.put("mailintake.mailboxes.orders.poll", "1s");
+        s.put("mailintake.mailboxes.orders.create-folders", "true");
+        s.put("mailintake.mailboxes.orders.target", "folder:" + tmp.resolve("orders"));
+        app = TestApp.start(s);
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> other.messagesIn("Inbox/Processed").size() == 1
+                && stopped("import-invoices"));
+        assertThat(stopped("import-orders")).isFalse();
+        assertThat(box.messagesIn("inbox")).hasSize(1);
+    }
+
+    @Test
+    void configurationProblemsAreAllReportedAndNothingStarts() {
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.folders.inbox", "/Inbox");
+        s.put("mailintake.mailboxes.invoices.rules.max-size", "huge");
+        s.put("mailintake.connections.contoso.tenant-id", "");
+        Throwable thrown = null;
+        try {
+            app = TestApp.start(s);
+        } catch (RuntimeException e) {
+            thrown = e;
+        }
+        assertThat(thrown).isNotNull();
+        assertThat(thrown).rootCause().hasMessageContainingAll("3 configuration problems",
+                "mailintake.mailboxes.invoices.folders.inbox", "mailintake.mailboxes.invoices.rules.max-size",
+                "mailintake.connections.contoso.tenant-id: missing");
+        assertThat(fake.graphRequests()).isEmpty();
+        assertThat(fake.tokenRequests()).isEmpty();
+    }
+
+    @Test
+    void withoutMailboxesItStartsServesHealthAndSaysHowToConfigure() throws Exception {
+        app = TestApp.start(TestApp.baseSettings(tmp.resolve("data")));
+        String health = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.healthUrl())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(health).contains("\"status\":\"UP\"");
+        String log = Files.readString(Path.of(System.getProperty("mailintake.test.logdir", "target/test-logs"), "test-run.log"),
+                StandardCharsets.UTF_8);
+        assertThat(log).contains("No mailbox configured yet").contains("mailintake.mailboxes.invoices.address");
+    }
+}
