@@ -264,4 +264,28 @@ class GraphImportTest {
             assertThat(Files.readAllBytes(written.get(0))).isEqualTo(mime);
         }
     }
+
+    @Test
+    void aPersistent401IsNotALoop() {
+        box.addMessage("inbox", Mimes.pdfMessage("<l@example.com>", "l", 300), T0);
+        fake.fault(Fault.tokenExpired().onPath(".*/users/.*").always());
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(20)).until(() ->
+                app.camel().getRouteController().getRouteStatus("import-invoices").isStopped());
+        assertThat(fake.graphRequests().stream().filter(r -> r.status() == 401).count()).isEqualTo(2);
+        assertThat(fake.tokensIssued()).isEqualTo(2);
+        assertThat(box.messagesIn("inbox")).hasSize(1);
+    }
+
+    @Test
+    void theSameInternetMessageIdUnderANewIdIsNotDeliveredTwice() {
+        byte[] mime = Mimes.pdfMessage("<twin@example.com>", "twin", 300);
+        box.addMessage("inbox", mime, T0);
+        app = TestApp.start(settings());
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+        // the same message comes back as a new item (e.g. exported and re-imported): a new immutable id
+        box.addMessage("inbox", mime, T0.plusSeconds(60));
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 2);
+        assertThat(Delivered.messageDirs(out())).hasSize(1);
+    }
 }
