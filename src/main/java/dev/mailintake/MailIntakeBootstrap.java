@@ -71,13 +71,24 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     @Override
     public void afterConfigure(BaseMainSupport main) {
         CamelContext camel = main.getCamelContext();
-        MailIntakeConfig config = loadConfig(camel.getPropertiesComponent(), main.getOverrideProperties());
+        MailIntakeConfig config = loadConfig(camel, main.getOverrideProperties());
         ObjectMapper json = new ObjectMapper();
 
         store = new Store(config.store());
         Ledger ledger = new Ledger(store.dataSource(), clock);
+        List<String> problems = new ArrayList<>();
         Map<String, TokenSource> sources = new LinkedHashMap<>();
-        config.connections().forEach((name, c) -> sources.put(name, new ClientCredentialsTokenSource(c)));
+        config.connections().forEach((name, c) -> {
+            try {
+                sources.put(name, new ClientCredentialsTokenSource(c));
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+            }
+        });
+        if (!problems.isEmpty()) {
+            store.close();
+            throw new ConfigurationException(problems);
+        }
         TokenService tokens = new TokenService(sources, clock, TOKEN_MARGIN);
 
         // Graph retries belong to GraphClient (per-mailbox gate and budget); HttpClient's own silent retries of
@@ -117,7 +128,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             LOG.info("No mailbox configured yet. Add a connection and a mailbox to application.properties, e.g.\n"
                     + "  mailintake.connections.contoso.tenant-id=<tenant id>\n"
                     + "  mailintake.connections.contoso.client-id=<application id>\n"
-                    + "  mailintake.connections.contoso.client-secret=${env:CONTOSO_CLIENT_SECRET}\n"
+                    + "  mailintake.connections.contoso.client-secret={{env:CONTOSO_CLIENT_SECRET}}\n"
                     + "  mailintake.mailboxes.invoices.connection=contoso\n"
                     + "  mailintake.mailboxes.invoices.address=invoices@contoso.com\n"
                     + "and restart (README.md, section Configuration).");
@@ -155,9 +166,10 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     static String pollUri(MailboxConfig mc) {
         if (mc.poll().cron().isPresent()) {
             return "quartz:mailintake/import-" + mc.name() + "?stateful=true&cron="
-                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8) + "&synchronous=true";
+                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8);
         }
-        // synchronous: the parallel split must finish before the consumer schedules the next poll (no overlap)
+        // quartz runs a job synchronously and stateful=true forbids overlapping runs; the scheduler consumer must be
+        // told to be synchronous, or it schedules the next poll while the parallel split is still importing
         return "scheduler:import-" + mc.name() + "?initialDelay=1000&synchronous=true&delay="
                 + mc.poll().interval().toMillis();
     }
@@ -170,19 +182,27 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                 + "&maxTotalConnections=200&connectionsPerRoute=50";
     }
 
-    private static MailIntakeConfig loadConfig(PropertiesComponent pc, Properties overrides) {
+    private static MailIntakeConfig loadConfig(CamelContext camel, Properties overrides) {
+        PropertiesComponent pc = camel.getPropertiesComponent();
         Properties raw = pc.loadProperties(k -> k.startsWith(ConfigLoader.PREFIX));
         Set<String> keys = new LinkedHashSet<>(raw.stringPropertyNames());
         if (overrides != null) {
             overrides.stringPropertyNames().stream()
                     .filter(k -> k.startsWith(ConfigLoader.PREFIX)).forEach(keys::add);
         }
-        keys.removeIf(k -> k.startsWith(ConfigLoader.PREFIX + "delivery."));
         List<String> problems = new ArrayList<>();
         Map<String, String> resolved = ConfigLoader.resolveAll(keys, k -> pc.resolveProperty(k).orElse(""), problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return new ConfigLoader(resolved).load();
+        return new ConfigLoader(resolved, scheme -> componentExists(camel, scheme)).load();
+    }
+
+    private static boolean componentExists(CamelContext camel, String scheme) {
+        try {
+            return camel.getComponent(scheme, true, false) != null;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

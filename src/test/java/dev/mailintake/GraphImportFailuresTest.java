@@ -205,6 +205,9 @@ class GraphImportFailuresTest {
         s.put("mailintake.mailboxes.invoices.folders.inbox", "/Inbox");
         s.put("mailintake.mailboxes.invoices.rules.max-size", "huge");
         s.put("mailintake.connections.contoso.tenant-id", "");
+        s.put("mailintake.mailboxes.orders.connection", "contoso");
+        s.put("mailintake.mailboxes.orders.address", "orders@contoso.test");
+        s.put("mailintake.mailboxes.orders.target", "sftp://capture@scanhost/inbox");
         Throwable thrown = null;
         try {
             app = TestApp.start(s);
@@ -212,7 +215,8 @@ class GraphImportFailuresTest {
             thrown = e;
         }
         assertThat(thrown).isNotNull();
-        assertThat(thrown).rootCause().hasMessageContainingAll("3 configuration problems",
+        assertThat(thrown).rootCause().hasMessageContainingAll("4 configuration problems",
+                "mailintake.mailboxes.orders.target: no Camel component 'sftp'",
                 "mailintake.mailboxes.invoices.folders.inbox", "mailintake.mailboxes.invoices.rules.max-size",
                 "mailintake.connections.contoso.tenant-id: missing");
         assertThat(fake.graphRequests()).isEmpty();

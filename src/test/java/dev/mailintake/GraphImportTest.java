@@ -288,4 +288,14 @@ class GraphImportTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 2);
         assertThat(Delivered.messageDirs(out())).hasSize(1);
     }
+
+    @Test
+    void pollsOnAQuartzCron() {
+        box.addMessage("inbox", Mimes.pdfMessage("<cron@example.com>", "cron", 300), T0);
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.poll", "0/2 * * * * ?");
+        app = TestApp.start(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+        assertThat(app.camel().getRoute("import-invoices").getEndpoint().getEndpointUri()).startsWith("quartz:");
+    }
 }

@@ -40,11 +40,18 @@ public final class ConfigLoader {
             "delivery.redeliveries", "delivery.redelivery-delay");
 
     private final Map<String, String> props;
+    private final java.util.function.Predicate<String> componentExists;
     private final List<String> problems = new ArrayList<>();
 
     /** @param props the resolved {@code mailintake.*} properties (placeholders already substituted) */
     public ConfigLoader(Map<String, String> props) {
+        this(props, scheme -> true);
+    }
+
+    /** @param componentExists whether a Camel component of that scheme is on the classpath (endpoint targets) */
+    public ConfigLoader(Map<String, String> props, java.util.function.Predicate<String> componentExists) {
         this.props = new TreeMap<>(props);
+        this.componentExists = componentExists;
     }
 
     /** Loads or throws a {@link ConfigurationException} listing every problem. */
@@ -65,11 +72,25 @@ public final class ConfigLoader {
                 props.getOrDefault(PREFIX + "store.user", "sa"),
                 Optional.ofNullable(blankToNull(props.get(PREFIX + "store.password"))).map(Secret::new));
 
+        integer(props, PREFIX, "delivery.redeliveries", 3, 0, 100, "");
+        integer(props, PREFIX, "delivery.redelivery-delay", 2000, 0, 3_600_000, "milliseconds");
+
         Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
         connectionProps.forEach((name, p) -> connection(name, p).ifPresent(c -> connections.put(name, c)));
         Map<String, MailboxConfig> mailboxes = new LinkedHashMap<>();
         mailboxProps.forEach((name, p) -> mailbox(name, p, dataDir, connectionProps.keySet())
                 .ifPresent(m -> mailboxes.put(name, m)));
+        Map<String, String> readers = new LinkedHashMap<>();
+        for (MailboxConfig m : mailboxes.values()) {
+            String source = m.connection() + "|" + m.address().toLowerCase(Locale.ROOT) + "|"
+                    + m.folders().inbox().toLowerCase(Locale.ROOT);
+            String other = readers.putIfAbsent(source, m.name());
+            if (other != null) {
+                problems.add(MAILBOXES + m.name() + ".address: mailboxes '" + other + "' and '" + m.name()
+                        + "' both read folder " + m.folders().inbox() + " of " + m.address()
+                        + " through connection '" + m.connection() + "'; keep one of them");
+            }
+        }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
@@ -128,7 +149,7 @@ public final class ConfigLoader {
             problems.add(k + "flow: '" + p.get("flow") + "' is not available in this release; use flow=client-credentials (app-only)");
         }
         if (flow == Flow.CLIENT_CREDENTIALS && secret.isEmpty() && certificate.isEmpty()) {
-            problems.add(k + "client-secret: app-only connections need a client secret (client-secret=${env:VAR} or client-secret-file=<path>) or client-certificate=<file.p12>");
+            problems.add(k + "client-secret: app-only connections need a client secret (client-secret={{env:VAR}} or client-secret-file=<path>) or client-certificate=<file.p12>");
         }
         if (secret.isPresent() && certificate.isPresent()) {
             problems.add(k + "client-certificate: give either client-secret or client-certificate, not both");
@@ -222,6 +243,12 @@ public final class ConfigLoader {
         }
         if (!v.matches("[a-zA-Z][a-zA-Z0-9+.-]*:.+")) {
             problems.add(k + "target: '" + v + "' is neither folder:<path> nor a Camel endpoint URI (scheme:...)");
+        } else {
+            String scheme = v.substring(0, v.indexOf(':'));
+            if (!componentExists.test(scheme)) {
+                problems.add(k + "target: no Camel component '" + scheme + "' in this build; add its jar (e.g."
+                        + " org.apache.camel:camel-" + scheme + ") to pom.xml or use another target");
+            }
         }
         return Target.endpoint(v);
     }

@@ -48,6 +48,15 @@ public final class MailboxStatus {
         return state.getAndSet(State.FAILED) != State.FAILED;
     }
 
+    /** A stopped mailbox's route was started again (JMX): forget the failure. @return true if it had failed */
+    public boolean restart() {
+        if (state.compareAndSet(State.FAILED, State.STARTING)) {
+            reason.set(null);
+            return true;
+        }
+        return false;
+    }
+
     public void pollStarted(Instant at) {
         pollStarted.set(at);
     }

@@ -55,6 +55,9 @@ public final class MessageIntake {
     public List<MessageRef> poll(String mailbox, Exchange exchange) {
         Mailbox mb = mailboxes.get(mailbox);
         exchange.getIn().setHeader(MAILBOX, mailbox);
+        if (mb.status().restart()) {
+            LOG.info("mailbox '{}': started again after it had stopped", mailbox);
+        }
         mb.status().pollStarted(clock.instant());
         mb.gateway().prepare();
         List<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
@@ -82,7 +85,8 @@ public final class MessageIntake {
         } else {
             switch (entry.state()) {
                 case DELIVERED, PROCESSED -> action = MOVE;
-                case REJECTED -> throw new PermanentMessageFailure(entry.reason().orElse("rejected"), "decided earlier");
+                case REJECTED -> throw new PermanentMessageFailure(entry.reason().orElse("rejected"),
+                        "decided at an earlier poll; moving it to Error now");
                 case ERROR -> {
                     LOG.info("mailbox '{}': message {} came back from Error to the Inbox; importing it again",
                             ref.mailbox(), ref.shortKey());
@@ -162,7 +166,7 @@ public final class MessageIntake {
 
     private void reject(MessageRef ref, String reason, String detail) {
         Mailbox mb = mailboxes.get(ref.mailbox());
-        ledger.recordRejected(ref.mailbox(), ref.key(), ref.internetMessageId(), detail);
+        ledger.recordRejected(ref.mailbox(), ref.key(), ref.internetMessageId(), reason);
         mb.gateway().moveToError(ref, reason);
         ledger.recordError(ref.mailbox(), ref.key());
         mb.status().error();

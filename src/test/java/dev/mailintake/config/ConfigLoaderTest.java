@@ -92,4 +92,13 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new ConfigLoader(m).load())
                 .hasMessageContaining("concurrency: 8 is out of range; use 1..4 (Microsoft allows 4 concurrent requests per mailbox)");
     }
+
+    @Test
+    void twoMailboxesReadingTheSameInboxAreRefused() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.copy.connection", "contoso");
+        m.put("mailintake.mailboxes.copy.address", "Invoices@Contoso.com");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .hasMessageContaining("mailboxes 'copy' and 'invoices' both read folder inbox of");
+    }
 }
