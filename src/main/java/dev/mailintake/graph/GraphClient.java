@@ -158,8 +158,8 @@ public final class GraphClient {
             } catch (IOException e) {
                 failedAttempt(attempt, method, url, e.getClass().getSimpleName() + ": " + e.getMessage(), null, e);
             } finally {
-                done(exchange);
                 gate.leave();
+                done(exchange);
             }
         }
     }

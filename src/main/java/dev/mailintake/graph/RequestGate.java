@@ -34,7 +34,7 @@ public final class RequestGate {
 
     public RequestGate(String mailbox, int concurrency, RequestBudget budget, Clock clock, Sleeper sleeper) {
         this.mailbox = mailbox;
-        this.inFlight = new Semaphore(concurrency, true);
+        this.inFlight = new Semaphore(concurrency);
         this.budget = budget;
         this.clock = clock;
         this.sleeper = sleeper;

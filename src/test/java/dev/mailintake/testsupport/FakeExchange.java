@@ -127,6 +127,9 @@ final class FakeExchange {
         truncate = true;
     }
 
+    private Runnable beforeLastByte;
+    private boolean hasHook;
+
     boolean responded() {
         return responded;
     }
@@ -151,11 +154,13 @@ final class FakeExchange {
             headers.forEach(h::set);
         }
         long length = body == null ? 0 : body.length();
-        http.sendResponseHeaders(status, length == 0 ? -1 : length);
         if (length == 0) {
+            complete();
+            http.sendResponseHeaders(status, -1);
             return;
         }
-        OutputStream out = http.getResponseBody();
+        http.sendResponseHeaders(status, length);
+        OutputStream out = truncate ? http.getResponseBody() : new CompleteBeforeLastByte(http.getResponseBody(), length);
         if (truncate) {
             body.writeTo(out, length / 2);
             out.flush();
@@ -170,7 +175,68 @@ final class FakeExchange {
 
     /** Always called at the end; closing twice is harmless. */
     void finish() {
+        complete();
         http.close();
+    }
+
+    /**
+     * Runs {@code beforeLastByte} once: just before the last byte of the response is written (or at {@link #finish}),
+     * so the fake's in-flight counters and completion time are settled before the client can possibly have the whole
+     * response and send its next request.
+     */
+    void onComplete(Runnable beforeLastByte) {
+        this.beforeLastByte = beforeLastByte;
+        this.hasHook = true;
+    }
+
+    boolean hasCompletionHook() {
+        return hasHook;
+    }
+
+    private void complete() {
+        Runnable r = beforeLastByte;
+        beforeLastByte = null;
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    /** Calls {@link #complete()} just before byte number {@code length - 1} goes out. */
+    private final class CompleteBeforeLastByte extends java.io.FilterOutputStream {
+        private final long length;
+        private long written;
+
+        CompleteBeforeLastByte(OutputStream out, long length) {
+            super(out);
+            this.length = length;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            if (written == length - 1) {
+                complete();
+            }
+            out.write(b);
+            written++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            long lastIndex = length - 1;
+            if (written <= lastIndex && written + len > lastIndex) {
+                int head = (int) (lastIndex - written);
+                out.write(b, off, head);
+                written += head;
+                write(b[off + head]);
+                if (len - head - 1 > 0) {
+                    out.write(b, off + head + 1, len - head - 1);
+                    written += len - head - 1;
+                }
+                return;
+            }
+            out.write(b, off, len);
+            written += len;
+        }
     }
 
     private static void sleep(Duration d) {

@@ -407,6 +407,13 @@ public final class GraphFake implements AutoCloseable {
                 return;
             }
             x = new FakeExchange(http, entry, segments);
+            x.onComplete(() -> {
+                if (perMailbox != null) {
+                    perMailbox.exit();
+                }
+                inFlightGraph.exit();
+                entry.completedAt = Instant.now();
+            });
             x.addDelay(latency);
             x.body = http.getRequestBody().readAllBytes();
             graphApi.handle(x);
@@ -421,16 +428,20 @@ public final class GraphFake implements AutoCloseable {
             respondGraphError(x, http, entry, new GraphError(500, "InternalServerError",
                     "GraphFake internal error: " + e));
         } finally {
-            if (x != null) {
-                x.finish();
+            if (x != null && x.hasCompletionHook()) {
+                x.finish();                      // settles the counters if the response did not already
             } else {
-                http.close();
+                if (x != null) {
+                    x.finish();
+                } else {
+                    http.close();
+                }
+                if (perMailbox != null) {
+                    perMailbox.exit();
+                }
+                inFlightGraph.exit();
+                entry.completedAt = Instant.now();
             }
-            if (perMailbox != null) {
-                perMailbox.exit();
-            }
-            inFlightGraph.exit();
-            entry.completedAt = Instant.now();
         }
     }
 
@@ -460,6 +471,7 @@ public final class GraphFake implements AutoCloseable {
         FakeExchange x = null;
         try {
             x = new FakeExchange(http, entry, segments);
+            x.onComplete(() -> entry.completedAt = Instant.now());
             x.body = http.getRequestBody().readAllBytes();
             tokens.handle(x);
         } catch (IOException e) {
@@ -478,8 +490,8 @@ public final class GraphFake implements AutoCloseable {
                 x.finish();
             } else {
                 http.close();
+                entry.completedAt = Instant.now();
             }
-            entry.completedAt = Instant.now();
         }
     }
 
