@@ -7,7 +7,12 @@ import dev.mailintake.intake.MailboxGateway;
 import dev.mailintake.intake.MessageRef;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,29 +52,86 @@ public final class GraphMailbox implements MailboxGateway {
     }
 
     @Override
-    public List<MessageRef> listNew(int max) {
-        List<MessageRef> out = new ArrayList<>();
-        String next = userUrl + "/mailFolders/" + GraphUrls.segment(folders.inbox()) + "/messages"
-                + "?$select=id,internetMessageId,receivedDateTime,categories"
-                + "&$orderby=receivedDateTime%20asc&$top=" + Math.min(config.pageSize(), max);
-        // the whole list is taken before any message is moved: nextLink pages by $skip, and moving messages out of
-        // the folder while paging would skip some of them
-        while (next != null && out.size() < max) {
-            JsonNode page = client.get(next);
-            for (JsonNode m : page.path("value")) {
-                if (out.size() >= max) {
-                    break;
-                }
-                List<String> categories = new ArrayList<>();
-                m.path("categories").forEach(c -> categories.add(c.asText()));
-                String imid = m.hasNonNull("internetMessageId") ? m.get("internetMessageId").asText() : null;
-                Instant received = m.hasNonNull("receivedDateTime")
-                        ? Instant.parse(m.get("receivedDateTime").asText()) : Instant.EPOCH;
-                out.add(new MessageRef(config.name(), m.path("id").asText(), imid, received, List.copyOf(categories)));
-            }
-            next = page.hasNonNull("@odata.nextLink") ? page.get("@odata.nextLink").asText() : null;
+    public Iterator<MessageRef> listNew(int max) {
+        return new InboxCursor(max);
+    }
+
+    /**
+     * Pages through the Inbox oldest first while the messages already listed are being imported. Graph's
+     * {@code @odata.nextLink} pages by {@code $skip}, which shifts under our own moves (messages would be skipped
+     * until the next poll); so each next page is asked for by key instead: {@code receivedDateTime ge <the last one
+     * seen>}, dropping ids already listed in this poll. Only when a whole page shares one timestamp does it follow
+     * the page's nextLink.
+     */
+    private final class InboxCursor implements Iterator<MessageRef> {
+        private final int max;
+        private final int top;
+        private final Deque<MessageRef> buffer = new ArrayDeque<>();
+        private final Set<String> listed = new HashSet<>();
+        private Instant lowerBound;
+        private String nextLink;
+        private boolean exhausted;
+
+        InboxCursor(int max) {
+            this.max = max;
+            this.top = Math.min(config.pageSize(), max);
         }
-        return out;
+
+        @Override
+        public boolean hasNext() {
+            while (buffer.isEmpty() && !exhausted && listed.size() < max) {
+                fetchPage();
+            }
+            return !buffer.isEmpty();
+        }
+
+        @Override
+        public MessageRef next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return buffer.removeFirst();
+        }
+
+        private void fetchPage() {
+            String url = nextLink != null ? nextLink : userUrl + "/mailFolders/" + GraphUrls.segment(folders.inbox())
+                    + "/messages?$select=id,internetMessageId,receivedDateTime,categories"
+                    + (lowerBound == null ? "" : "&$filter=receivedDateTime%20ge%20" + lowerBound)
+                    + "&$orderby=receivedDateTime%20asc&$top=" + top;
+            JsonNode page = client.get(url);
+            int items = 0;
+            int fresh = 0;
+            Instant last = null;
+            for (JsonNode m : page.path("value")) {
+                items++;
+                MessageRef ref = ref(m);
+                last = ref.receivedAt();
+                if (listed.size() < max && listed.add(ref.key())) {
+                    buffer.addLast(ref);
+                    fresh++;
+                }
+            }
+            String link = page.hasNonNull("@odata.nextLink") ? page.get("@odata.nextLink").asText() : null;
+            if (items == 0 || link == null && items < top) {
+                exhausted = true;
+            } else if (fresh == 0 || last.equals(lowerBound)) {
+                // a page of one timestamp (or nothing new): step through it by nextLink
+                nextLink = link;
+                exhausted = link == null;
+            } else {
+                lowerBound = last;
+                nextLink = null;
+            }
+        }
+    }
+
+    private MessageRef ref(JsonNode m) {
+        List<String> categories = new ArrayList<>();
+        m.path("categories").forEach(c -> categories.add(c.asText()));
+        String imid = m.hasNonNull("internetMessageId") ? m.get("internetMessageId").asText() : null;
+        Instant received = m.hasNonNull("receivedDateTime")
+                ? Instant.parse(m.get("receivedDateTime").asText()) : Instant.EPOCH;
+        return new MessageRef(config.name(), m.path("id").asText(), imid, received, List.copyOf(categories));
     }
 
     @Override

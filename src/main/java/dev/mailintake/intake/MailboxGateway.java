@@ -1,7 +1,7 @@
 package dev.mailintake.intake;
 
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Iterator;
 
 /**
  * What differs between protocols: how a mailbox's messages are listed, fetched and moved. Rules, delivery, the
@@ -11,8 +11,11 @@ public interface MailboxGateway {
     /** Resolves folders (once); a {@link MailboxFailure} stops the mailbox. */
     void prepare();
 
-    /** Up to {@code max} messages in the Inbox, oldest first. */
-    List<MessageRef> listNew(int max);
+    /**
+     * Up to {@code max} messages in the Inbox, oldest first, listed lazily: the import of the first ones starts while
+     * later pages are still being read, and moving imported messages away must not make the listing skip any.
+     */
+    Iterator<MessageRef> listNew(int max);
 
     /**
      * Streams the raw MIME of a message into {@code file} (replacing its content).

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Comparator;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
@@ -51,8 +51,8 @@ public final class MessageIntake {
         this.clock = clock;
     }
 
-    /** Poll step: the Inbox's messages, oldest first. */
-    public List<MessageRef> poll(String mailbox, Exchange exchange) {
+    /** Poll step: the Inbox's messages, oldest first, as a lazy iterator for the streaming split. */
+    public Iterator<MessageRef> poll(String mailbox, Exchange exchange) {
         Mailbox mb = mailboxes.get(mailbox);
         exchange.getIn().setHeader(MAILBOX, mailbox);
         if (mb.status().restart()) {
@@ -60,9 +60,8 @@ public final class MessageIntake {
         }
         mb.status().pollStarted(clock.instant());
         mb.gateway().prepare();
-        List<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
+        Iterator<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
         mb.status().polled(clock.instant());
-        LOG.debug("mailbox '{}': poll found {} message(s)", mailbox, refs.size());
         return refs;
     }
 
