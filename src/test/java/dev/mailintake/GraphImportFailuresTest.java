@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Permanent and transient failures, mailbox-level failures and folder creation, through the real application. */
 class GraphImportFailuresTest {
-    private static final String ADDRESS = "invoices@contoso.test";
+    private static final String ADDRESS = TestApp.ADDRESS;
     private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
 
     @TempDir
@@ -41,8 +41,7 @@ class GraphImportFailuresTest {
 
     @BeforeEach
     void setUp() {
-        fake = GraphFake.start();
-        fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
+        fake = TestApp.startFake();
         box = fake.mailbox(ADDRESS);
     }
 
@@ -55,14 +54,9 @@ class GraphImportFailuresTest {
     }
 
     private Map<String, String> settings() {
-        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
-        s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
+        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("out"));
         String k = "mailintake.mailboxes.invoices.";
-        s.put(k + "connection", "contoso");
-        s.put(k + "address", ADDRESS);
-        s.put(k + "poll", "1s");
         s.put(k + "create-folders", "true");
-        s.put(k + "target", "folder:" + tmp.resolve("out"));
         return s;
     }
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Graph import through the real application: routes, beans, store, against the stateful Graph fake. */
 class GraphImportTest {
-    private static final String ADDRESS = "invoices@contoso.test";
+    private static final String ADDRESS = TestApp.ADDRESS;
     private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
     private final ObjectMapper json = new ObjectMapper();
 
@@ -42,8 +42,7 @@ class GraphImportTest {
 
     @BeforeEach
     void setUp() {
-        fake = GraphFake.start();
-        fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
+        fake = TestApp.startFake();
         box = fake.mailbox(ADDRESS);
         box.createFolder("inbox", "Processed");
         box.createFolder("inbox", "Error");
@@ -58,13 +57,8 @@ class GraphImportTest {
     }
 
     private Map<String, String> settings() {
-        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
-        s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
+        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, out());
         String k = "mailintake.mailboxes.invoices.";
-        s.put(k + "connection", "contoso");
-        s.put(k + "address", ADDRESS);
-        s.put(k + "poll", "1s");
-        s.put(k + "target", "folder:" + out());
         return s;
     }
 

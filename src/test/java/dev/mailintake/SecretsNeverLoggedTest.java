@@ -32,17 +32,11 @@ class SecretsNeverLoggedTest {
 
     @Test
     void noSecretOrTokenInTheLogOfTheWholeRun() throws Exception {
-        try (GraphFake fake = GraphFake.start()) {
-            fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
-            FakeMailbox box = fake.mailbox("invoices@contoso.test");
+        try (GraphFake fake = TestApp.startFake()) {
+            FakeMailbox box = fake.mailbox(TestApp.ADDRESS);
             box.addMessage("inbox", Mimes.pdfMessage("<s1@example.com>", "s1", 200), Instant.parse("2026-11-20T08:00:00Z"));
-            Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
-            s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
-            s.put("mailintake.mailboxes.invoices.connection", "contoso");
-            s.put("mailintake.mailboxes.invoices.address", "invoices@contoso.test");
-            s.put("mailintake.mailboxes.invoices.poll", "1s");
+            Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("out"));
             s.put("mailintake.mailboxes.invoices.create-folders", "true");
-            s.put("mailintake.mailboxes.invoices.target", "folder:" + tmp.resolve("out"));
             try (TestApp app = TestApp.start(s)) {
                 await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
                         .until(() -> box.messagesIn("Inbox/Processed").size() == 1);

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * See docs/benchmarks.md.
  */
 class GraphImportBenchmark {
-    private static final String ADDRESS = "invoices@contoso.test";
+    private static final String ADDRESS = TestApp.ADDRESS;
     private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
     private static final int MESSAGES = 1_000;
     private static final int PDF_BYTES = 36_000;
@@ -58,9 +58,8 @@ class GraphImportBenchmark {
     @BeforeEach
     void setUp() {
         Bench.quietConsole();
-        fake = GraphFake.start();
+        fake = TestApp.startFake();
         fake.latency(LATENCY);
-        fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
         box = fake.mailbox(ADDRESS);
         box.createFolder("inbox", "Processed");
         box.createFolder("inbox", "Error");
@@ -75,14 +74,9 @@ class GraphImportBenchmark {
     }
 
     private Map<String, String> settings() {
-        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
-        s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
+        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, out());
         String k = "mailintake.mailboxes.invoices.";
-        s.put(k + "connection", "contoso");
-        s.put(k + "address", ADDRESS);
-        s.put(k + "poll", "1s");
         s.put(k + "max-messages-per-poll", String.valueOf(MESSAGES));
-        s.put(k + "target", "folder:" + out());
         return s;
     }
 

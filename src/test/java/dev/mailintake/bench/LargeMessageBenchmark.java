@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Runs with {@code mvn -B -Pbench test}; see docs/benchmarks.md.
  */
 class LargeMessageBenchmark {
-    private static final String ADDRESS = "invoices@contoso.test";
+    private static final String ADDRESS = TestApp.ADDRESS;
     private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
     private static final long ATTACHMENT_BYTES = 110L * 1024 * 1024;
     /** 57 raw bytes = one 76-character base64 line; a chunk is a whole number of lines. */
@@ -60,9 +60,8 @@ class LargeMessageBenchmark {
     @BeforeEach
     void setUp() {
         Bench.quietConsole();
-        fake = GraphFake.start();
+        fake = TestApp.startFake();
         fake.latency(Duration.ZERO);
-        fake.registerClient("contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET);
         box = fake.mailbox(ADDRESS);
         box.createFolder("inbox", "Processed");
         box.createFolder("inbox", "Error");
@@ -77,14 +76,9 @@ class LargeMessageBenchmark {
     }
 
     private Map<String, String> settings() {
-        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
-        s.putAll(TestApp.connection("contoso", fake, "contoso-tenant", "app-1", TestSecrets.CLIENT_SECRET));
+        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, out());
         String k = "mailintake.mailboxes.invoices.";
-        s.put(k + "connection", "contoso");
-        s.put(k + "address", ADDRESS);
-        s.put(k + "poll", "1s");
         s.put(k + "rules.max-size", "200MB");
-        s.put(k + "target", "folder:" + out());
         return s;
     }
 

@@ -30,6 +30,32 @@ public final class TestApp implements AutoCloseable {
         this.managementPort = managementPort;
     }
 
+    public static final String TENANT = "contoso-tenant";
+    public static final String CLIENT_ID = "app-1";
+    public static final String ADDRESS = "invoices@contoso.test";
+
+    /** A Graph fake that knows the tests' app registration ({@link #TENANT}, {@link #CLIENT_ID}, the test secret). */
+    public static GraphFake startFake() {
+        GraphFake fake = GraphFake.start();
+        fake.registerClient(TENANT, CLIENT_ID, TestSecrets.CLIENT_SECRET);
+        return fake;
+    }
+
+    /**
+     * The usual test set-up: connection {@code contoso} on the fake and mailbox {@code invoices} ({@link #ADDRESS})
+     * polling every second into a folder target.
+     */
+    public static Map<String, String> invoicesMailbox(Path dataDir, GraphFake fake, Path target) {
+        Map<String, String> s = new LinkedHashMap<>(baseSettings(dataDir));
+        s.putAll(connection("contoso", fake, TENANT, CLIENT_ID, TestSecrets.CLIENT_SECRET));
+        String k = "mailintake.mailboxes.invoices.";
+        s.put(k + "connection", "contoso");
+        s.put(k + "address", ADDRESS);
+        s.put(k + "poll", "1s");
+        s.put(k + "target", "folder:" + target);
+        return s;
+    }
+
     /** Settings every test needs; {@code overrides} win. */
     public static Map<String, String> baseSettings(Path dataDir) {
         Map<String, String> m = new LinkedHashMap<>();
