@@ -21,3 +21,27 @@ CREATE TABLE IF NOT EXISTS mi_ledger (
     PRIMARY KEY (mailbox, message_key)
 );
 CREATE INDEX IF NOT EXISTS mi_ledger_imid ON mi_ledger (mailbox, internet_message_id);
+
+-- Delegated grants, one per connection: msal4j's token cache (or a generic provider's tokens), AES-GCM encrypted.
+--   fingerprint  what the grant was issued for (provider, tenant, client id, scopes); a mismatch means re-authorize
+--   state        AUTHORIZED, REAUTHORIZATION_REQUIRED or ADMIN_MUST_FIX (reason says why and what to do)
+CREATE TABLE IF NOT EXISTS mi_grants (
+    connection      VARCHAR(100)  NOT NULL PRIMARY KEY,
+    fingerprint     VARCHAR(100)  NOT NULL,
+    cache           VARCHAR(200000),
+    account         VARCHAR(320),
+    state           VARCHAR(32)   NOT NULL,
+    reason          VARCHAR(2000),
+    authorized_at   BIGINT,
+    refreshed_at    BIGINT,
+    updated_at      BIGINT        NOT NULL
+);
+
+-- Pending authorizations: one-time `state` values bound to a connection, with the PKCE verifier (encrypted).
+CREATE TABLE IF NOT EXISTS mi_oauth_states (
+    state           VARCHAR(100)  NOT NULL PRIMARY KEY,
+    connection      VARCHAR(100)  NOT NULL,
+    verifier        VARCHAR(500)  NOT NULL,
+    expires_at      BIGINT        NOT NULL,
+    used            INTEGER       NOT NULL DEFAULT 0
+);

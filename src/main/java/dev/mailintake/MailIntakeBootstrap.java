@@ -2,11 +2,16 @@ package dev.mailintake;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.auth.ClientCredentialsTokenSource;
+import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.RefreshPolicy;
+import dev.mailintake.auth.TokenRefresher;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.auth.TokenSource;
 import dev.mailintake.config.ConfigLoader;
 import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.config.ConnectionConfig;
+import dev.mailintake.config.Flow;
+import dev.mailintake.config.RefreshConfig;
 import dev.mailintake.config.MailIntakeConfig;
 import dev.mailintake.config.MailboxConfig;
 import dev.mailintake.graph.GraphClient;
@@ -23,7 +28,11 @@ import dev.mailintake.intake.MessageTarget;
 import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
 import dev.mailintake.ops.MailboxHealthCheck;
+import dev.mailintake.store.GrantStore;
 import dev.mailintake.store.Ledger;
+import dev.mailintake.store.OAuthStates;
+import dev.mailintake.store.SecretBox;
+import dev.mailintake.web.AuthorizationFlow;
 import dev.mailintake.store.Store;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -77,10 +86,25 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         store = new Store(config.store());
         Ledger ledger = new Ledger(store.dataSource(), clock);
         List<String> problems = new ArrayList<>();
+        SecretBox box;
+        try {
+            box = SecretBox.load(System.getenv(SecretBox.ENV), config.dataDir().resolve("store.key"));
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+            box = null;
+        }
+        GrantStore grants = box == null ? null : new GrantStore(store.dataSource(), box, clock);
         Map<String, TokenSource> sources = new LinkedHashMap<>();
+        Map<String, DelegatedTokenSource> delegated = new LinkedHashMap<>();
         config.connections().forEach((name, c) -> {
             try {
-                sources.put(name, new ClientCredentialsTokenSource(c));
+                if (c.flow() == Flow.DELEGATED) {
+                    DelegatedTokenSource source = new DelegatedTokenSource(c, grants);
+                    delegated.put(name, source);
+                    sources.put(name, source);
+                } else {
+                    sources.put(name, new ClientCredentialsTokenSource(c));
+                }
             } catch (IllegalArgumentException e) {
                 problems.add(e.getMessage());
             }
@@ -116,6 +140,15 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("mailboxes", mailboxes);
         camel.getRegistry().bind("ledger", ledger);
         camel.getRegistry().bind("tokenService", tokens);
+        camel.getRegistry().bind("authorizationFlow", new AuthorizationFlow(delegated,
+                new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens));
+        camel.getRegistry().bind("tokenRefresher", new TokenRefresher(delegated, tokens,
+                RefreshPolicy.of(config.refresh().window()), clock, Duration.ofSeconds(5), 4));
+        addRefreshRoute(camel, config.refresh());
+        if (!delegated.isEmpty()) {
+            LOG.info("Delegated connections {}: sign in at {}/oauth/start/<connection>; register the redirect URI {}",
+                    delegated.keySet(), config.admin().publicBaseUrl(), config.admin().redirectUri());
+        }
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
         for (Mailbox mb : mailboxes.all()) {
@@ -161,6 +194,14 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                     .parameter("executor", executor)
                     .add();
         }
+    }
+
+    private static void addRefreshRoute(CamelContext camel, RefreshConfig refresh) {
+        TemplatedRouteBuilder.builder(camel, "refresh-tokens-template")
+                .routeId("refresh-tokens")
+                .parameter("scheduleUri", "quartz:mailintake/refresh-tokens?stateful=true&cron="
+                        + URLEncoder.encode(refresh.cron(), StandardCharsets.UTF_8))
+                .add();
     }
 
     static String pollUri(MailboxConfig mc) {

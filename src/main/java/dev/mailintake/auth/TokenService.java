@@ -58,6 +58,21 @@ public final class TokenService {
         });
     }
 
+    /** Forces a refresh now (the refresh-tokens route), replacing the cached token. */
+    public AccessToken refresh(String connection) {
+        return withLock(connection, () -> fetch(connection, true));
+    }
+
+    /** The token handed out now, if any. */
+    public java.util.Optional<AccessToken> cached(String connection) {
+        return java.util.Optional.ofNullable(cache.get(connection));
+    }
+
+    /** Drops the cached token (after a new authorization). */
+    public void forget(String connection) {
+        cache.remove(connection);
+    }
+
     private AccessToken fetch(String connection, boolean skipCache) {
         TokenSource source = sources.get(connection);
         if (source == null) {

@@ -37,7 +37,11 @@ public final class ConfigLoader {
             "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
             "max-messages-per-poll", "page-size", "request-budget", "max-delivery-attempts", "enabled");
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
-            "delivery.redeliveries", "delivery.redelivery-delay");
+            "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
+            "refresh.cron", "refresh.window");
+    /** Delegated Graph permissions (the resource prefix is added from graph-base-url). */
+    static final List<String> DELEGATED_GRAPH_SCOPES = List.of("Mail.ReadWrite", "Mail.ReadWrite.Shared",
+            "MailboxSettings.ReadWrite", "User.Read");
 
     private final Map<String, String> props;
     private final java.util.function.Predicate<String> componentExists;
@@ -75,6 +79,23 @@ public final class ConfigLoader {
         integer(props, PREFIX, "delivery.redeliveries", 3, 0, 100, "");
         integer(props, PREFIX, "delivery.redelivery-delay", 2000, 0, 3_600_000, "milliseconds");
 
+        int adminPort = integer(props, PREFIX, "admin.port", 8765, 1, 65535, "");
+        String adminHost = props.getOrDefault(PREFIX + "admin.host", "127.0.0.1").trim();
+        URI publicBase = uri(props, PREFIX, "admin.public-base-url", "http://localhost:" + adminPort, false);
+        AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase);
+        Optional<String> refreshCron = quartzCron(props.getOrDefault(PREFIX + "refresh.cron", "0 5 * * * ?"));
+        if (refreshCron.isEmpty()) {
+            problems.add(PREFIX + "refresh.cron: give a cron, e.g. '0 5 * * * ?' or '5 * * * *' (five past every hour)");
+        }
+        Duration refreshWindow;
+        try {
+            refreshWindow = Units.duration(props.getOrDefault(PREFIX + "refresh.window", "30m"));
+        } catch (RuntimeException e) {
+            problems.add(PREFIX + "refresh.window: not a duration; use e.g. 30m");
+            refreshWindow = Duration.ofMinutes(30);
+        }
+        RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow);
+
         Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
         connectionProps.forEach((name, p) -> connection(name, p).ifPresent(c -> connections.put(name, c)));
         Map<String, MailboxConfig> mailboxes = new LinkedHashMap<>();
@@ -94,7 +115,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return new MailIntakeConfig(dataDir, store, Map.copyOf(connections), Map.copyOf(mailboxes));
+        return new MailIntakeConfig(dataDir, store, admin, refresh, Map.copyOf(connections), Map.copyOf(mailboxes));
     }
 
     private Map<String, Map<String, String>> group(String prefix, Set<String> known, String what) {
@@ -145,8 +166,9 @@ public final class ConfigLoader {
         if (provider == Provider.GENERIC) {
             problems.add(k + "provider: 'generic' providers come with the delegated authorization release; use provider=microsoft");
         }
-        if (flow != Flow.CLIENT_CREDENTIALS) {
-            problems.add(k + "flow: '" + p.get("flow") + "' is not available in this release; use flow=client-credentials (app-only)");
+        if (flow == Flow.DEVICE_CODE) {
+            problems.add(k + "flow: 'device-code' is not available in this release; use flow=delegated (sign in through"
+                    + " /oauth/start/" + name + ") or flow=client-credentials (app-only)");
         }
         if (flow == Flow.CLIENT_CREDENTIALS && secret.isEmpty() && certificate.isEmpty()) {
             problems.add(k + "client-secret: app-only connections need a client secret (client-secret={{env:VAR}} or client-secret-file=<path>) or client-certificate=<file.p12>");
@@ -158,7 +180,9 @@ public final class ConfigLoader {
         URI graph = uri(p, k, "graph-base-url", "https://graph.microsoft.com/v1.0", false);
         List<String> scopes = list(p.get("scopes"));
         if (scopes.isEmpty() && graph != null) {
-            scopes = List.of(graph.getScheme() + "://" + graph.getRawAuthority() + "/.default");
+            String resource = graph.getScheme() + "://" + graph.getRawAuthority();
+            scopes = flow == Flow.CLIENT_CREDENTIALS ? List.of(resource + "/.default")
+                    : DELEGATED_GRAPH_SCOPES.stream().map(s -> resource + "/" + s).toList();
         }
         boolean discovery = bool(p, k, "instance-discovery", true);
         Optional<Path> trustStore = Optional.ofNullable(blankToNull(p.get("trust-store"))).map(Path::of);
@@ -255,20 +279,9 @@ public final class ConfigLoader {
 
     private Poll poll(Map<String, String> p, String k) {
         String v = p.getOrDefault("poll", "60s").trim();
-        String[] fields = v.split("\\s+");
-        if (fields.length == 5) {
-            // the Unix form users know ("5 * * * *"): Quartz wants seconds first and '?' in one day field
-            String dom = fields[2];
-            String dow = fields[4];
-            if (dow.equals("*")) {
-                dow = "?";
-            } else if (dom.equals("*")) {
-                dom = "?";
-            }
-            return new Poll(Duration.ZERO, Optional.of("0 " + fields[0] + " " + fields[1] + " " + dom + " " + fields[3] + " " + dow));
-        }
-        if (fields.length == 6 || fields.length == 7) {
-            return new Poll(Duration.ZERO, Optional.of(v));
+        Optional<String> cron = quartzCron(v);
+        if (cron.isPresent()) {
+            return new Poll(Duration.ZERO, cron);
         }
         try {
             Duration d = Units.duration(v);
@@ -280,6 +293,28 @@ public final class ConfigLoader {
             problems.add(k + "poll: '" + v + "' is neither a duration (30s, 5m) nor a cron (5 fields '5 * * * *' or Quartz '0 5 * * * ?')");
             return new Poll(Duration.ofMinutes(1), Optional.empty());
         }
+    }
+
+    /**
+     * A Quartz cron from the 5-field Unix form users know ("5 * * * *": seconds first and '?' in one day field are
+     * added) or a 6/7-field Quartz cron as it is; empty if {@code v} is no cron.
+     */
+    static Optional<String> quartzCron(String v) {
+        String[] fields = v.trim().split("\\s+");
+        if (fields.length == 5) {
+            String dom = fields[2];
+            String dow = fields[4];
+            if (dow.equals("*")) {
+                dow = "?";
+            } else if (dom.equals("*")) {
+                dom = "?";
+            }
+            return Optional.of("0 " + fields[0] + " " + fields[1] + " " + dom + " " + fields[3] + " " + dow);
+        }
+        if (fields.length == 6 || fields.length == 7) {
+            return Optional.of(v.trim());
+        }
+        return Optional.empty();
     }
 
     private RequestBudget budget(Map<String, String> p, String k) {

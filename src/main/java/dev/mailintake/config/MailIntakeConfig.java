@@ -7,6 +7,8 @@ import java.util.Map;
 public record MailIntakeConfig(
         Path dataDir,
         StoreConfig store,
+        AdminConfig admin,
+        RefreshConfig refresh,
         Map<String, ConnectionConfig> connections,
         Map<String, MailboxConfig> mailboxes) {
 

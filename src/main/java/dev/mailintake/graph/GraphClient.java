@@ -6,6 +6,7 @@ import dev.mailintake.auth.AccessToken;
 import dev.mailintake.auth.TokenException;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.intake.MailboxFailure;
+import dev.mailintake.intake.MailboxPaused;
 import dev.mailintake.intake.TransientFailure;
 import java.io.IOException;
 import java.io.InputStream;
@@ -274,6 +275,9 @@ public final class GraphClient {
     private RuntimeException tokenFailure(TokenException e) {
         if (e.kind() == TokenException.Kind.TRANSIENT) {
             return new TransientFailure(e.getMessage(), e);
+        }
+        if (e.kind() == TokenException.Kind.REAUTHORIZATION_REQUIRED) {
+            return new MailboxPaused("mailbox '" + mailbox + "': " + e.getMessage(), e);
         }
         return new MailboxFailure("mailbox '" + mailbox + "': " + e.getMessage(), e);
     }

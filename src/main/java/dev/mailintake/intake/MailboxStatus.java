@@ -11,6 +11,8 @@ public final class MailboxStatus {
     public enum State {
         STARTING,
         RUNNING,
+        /** Waiting for its connection to be authorized again; polls go on and resume the mailbox. */
+        PAUSED,
         FAILED,
         DISABLED
     }
@@ -66,9 +68,21 @@ public final class MailboxStatus {
         return pollStarted.get();
     }
 
-    public void polled(Instant at) {
+    /** @return true if this call changed the state */
+    public boolean pause(String why) {
+        reason.set(why);
+        return state.getAndSet(State.PAUSED) != State.PAUSED;
+    }
+
+    /** @return true if the mailbox was paused and runs again */
+    public boolean polled(Instant at) {
         lastPoll.set(at);
         state.compareAndSet(State.STARTING, State.RUNNING);
+        if (state.compareAndSet(State.PAUSED, State.RUNNING)) {
+            reason.set(null);
+            return true;
+        }
+        return false;
     }
 
     public void delivered(Instant at) {

@@ -61,7 +61,10 @@ public final class MessageIntake {
         mb.status().pollStarted(clock.instant());
         mb.gateway().prepare();
         Iterator<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
-        mb.status().polled(clock.instant());
+        refs.hasNext(); // reads the first page now: an unauthorized connection shows here, not inside the split
+        if (mb.status().polled(clock.instant())) {
+            LOG.info("mailbox '{}': resumed, its connection is authorized again", mailbox);
+        }
         return refs;
     }
 
@@ -225,6 +228,15 @@ public final class MessageIntake {
                     LOG.warn("mailbox '{}': cannot stop route {}: {}", mailbox, mb.routeId(), e.getMessage());
                 }
             });
+        }
+    }
+
+    /** The connection must be authorized again: the mailbox pauses (once logged) and resumes after the sign-in. */
+    public void mailboxPaused(Exchange exchange) {
+        Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        String mailbox = exchange.getIn().getHeader(MAILBOX, String.class);
+        if (mailboxes.get(mailbox).status().pause(failure.getMessage())) {
+            LOG.error("{} — mailbox paused until the connection is authorized again", failure.getMessage());
         }
     }
 

@@ -28,7 +28,7 @@ public final class MailboxHealthCheck extends AbstractHealthCheck {
         builder.detail("imported", status.importedCount());
         builder.detail("errors", status.errorCount());
         builder.detail("postponed", status.postponedCount());
-        if (status.state() == MailboxStatus.State.FAILED) {
+        if (status.state() == MailboxStatus.State.FAILED || status.state() == MailboxStatus.State.PAUSED) {
             builder.message(status.reason().orElse("failed"));
             builder.down();
         } else {

@@ -92,6 +92,7 @@ public final class TestApp implements AutoCloseable {
         int port = freePort();
         Map<String, String> all = new LinkedHashMap<>(settings);
         all.put("camel.management.port", String.valueOf(port));
+        all.putIfAbsent("mailintake.admin.port", String.valueOf(freePort()));
         MailIntakeBootstrap bootstrap = new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()), FAST_RETRIES);
         Main main = MailIntakeApplication.create("file:application.properties", all, bootstrap);
         if (extraRoutes != null) {

@@ -1,0 +1,55 @@
+package dev.mailintake.auth;
+
+import com.microsoft.aad.msal4j.ClientCredentialFactory;
+import com.microsoft.aad.msal4j.ConfidentialClientApplication;
+import com.microsoft.aad.msal4j.IClientCredential;
+import com.microsoft.aad.msal4j.ITokenCacheAccessAspect;
+import dev.mailintake.config.ConnectionConfig;
+import dev.mailintake.config.Secret;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.MalformedURLException;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+
+/** Builds msal4j confidential clients for a connection: authority, discovery switches, TLS trust, credential. */
+final class Msal {
+    private Msal() {
+    }
+
+    static ConfidentialClientApplication client(ConnectionConfig connection, ITokenCacheAccessAspect cache) {
+        try {
+            ConfidentialClientApplication.Builder builder = ConfidentialClientApplication
+                    .builder(connection.clientId(), credential(connection))
+                    .authority(connection.authority())
+                    .instanceDiscovery(connection.instanceDiscovery())
+                    .validateAuthority(connection.instanceDiscovery())
+                    .logPii(false);
+            if (cache != null) {
+                builder.setTokenCacheAccessAspect(cache);
+            }
+            if (connection.trustStore().isPresent()) {
+                builder.sslSocketFactory(TrustStores.socketFactory(connection.trustStore().get(),
+                        connection.trustStorePassword().map(Secret::value).orElse("")));
+            }
+            return builder.build();
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("connection '" + connection.name() + "': authority "
+                    + connection.authority() + " is not a valid URL", e);
+        }
+    }
+
+    private static IClientCredential credential(ConnectionConfig c) {
+        if (c.clientSecret().isPresent()) {
+            return ClientCredentialFactory.createFromSecret(c.clientSecret().get().value());
+        }
+        try (InputStream in = Files.newInputStream(c.certificate().orElseThrow())) {
+            return ClientCredentialFactory.createFromCertificate(in,
+                    c.certificatePassword().map(Secret::value).orElse(""));
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("mailintake.connections." + c.name() + ".client-certificate: cannot read "
+                    + c.certificate().orElseThrow() + " (" + e.getClass().getSimpleName()
+                    + "); give a PKCS#12 file with the certificate and its private key and the right password", e);
+        }
+    }
+}

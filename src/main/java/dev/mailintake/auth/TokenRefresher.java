@@ -1,0 +1,86 @@
+package dev.mailintake.auth;
+
+import dev.mailintake.store.Grant;
+import dev.mailintake.store.GrantState;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code refresh-tokens} route's work: for every delegated connection whose grant is authorized and due, redeem
+ * the refresh token (msal4j saves the rotated one). Transient failures are retried with backoff and the old access
+ * token stays in use while valid; a revoked grant or a broken app registration changes the connection's state,
+ * logged once with what to do. One connection's failure never stops another's.
+ */
+public final class TokenRefresher {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenRefresher.class);
+
+    private final Map<String, DelegatedTokenSource> connections;
+    private final TokenService tokens;
+    private final RefreshPolicy policy;
+    private final Clock clock;
+    private final Duration backoff;
+    private final int attempts;
+
+    public TokenRefresher(Map<String, DelegatedTokenSource> connections, TokenService tokens, RefreshPolicy policy,
+                          Clock clock, Duration backoff, int attempts) {
+        this.connections = Map.copyOf(connections);
+        this.tokens = tokens;
+        this.policy = policy;
+        this.clock = clock;
+        this.backoff = backoff;
+        this.attempts = attempts;
+    }
+
+    /** Runs one round over all delegated connections. */
+    public void refreshAll() {
+        connections.forEach((name, source) -> {
+            try {
+                refresh(name, source);
+            } catch (RuntimeException e) {
+                LOG.warn("connection '{}': token refresh failed unexpectedly: {}", name, e.getMessage());
+            }
+        });
+    }
+
+    private void refresh(String name, DelegatedTokenSource source) {
+        Optional<Grant> grant = source.grant();
+        if (grant.isEmpty() || grant.get().state() != GrantState.AUTHORIZED) {
+            LOG.debug("connection '{}': not refreshed ({})", name, grant.map(g -> g.state().name()).orElse("never authorized"));
+            return;
+        }
+        if (!policy.due(clock.instant(), tokens.cached(name).map(AccessToken::expiresAt), grant.get().refreshedAt())) {
+            return;
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                AccessToken token = tokens.refresh(name);
+                LOG.info("connection '{}': tokens refreshed; access token valid until {}", name, token.expiresAt());
+                return;
+            } catch (TokenException e) {
+                if (e.kind() != TokenException.Kind.TRANSIENT) {
+                    LOG.error("connection '{}': {} — its mailboxes are paused until this is fixed", name, e.getMessage());
+                    return;
+                }
+                if (attempt >= attempts) {
+                    LOG.warn("connection '{}': token refresh still failing after {} attempts ({}); the current access"
+                            + " token stays in use, next try at the next run", name, attempt, e.getMessage());
+                    return;
+                }
+                sleep(backoff.multipliedBy(1L << (attempt - 1)));
+            }
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}

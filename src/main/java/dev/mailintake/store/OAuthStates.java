@@ -1,0 +1,120 @@
+package dev.mailintake.store;
+
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import javax.sql.DataSource;
+
+/**
+ * One-time OAuth {@code state} values bound to a connection, with the PKCE code verifier, kept server-side in the
+ * store (so they survive restarts and work across instances) and expiring after {@link #LIFETIME}.
+ */
+public final class OAuthStates {
+    public static final Duration LIFETIME = Duration.ofMinutes(10);
+
+    /** A started authorization. */
+    public record Pending(String state, String connection, String verifier) {
+        @Override
+        public String toString() {
+            return "Pending[connection=" + connection + "]";
+        }
+    }
+
+    /** Why a returned {@code state} is refused. */
+    public static final class Refused extends Exception {
+        public Refused(String message) {
+            super(message);
+        }
+    }
+
+    private final DataSource dataSource;
+    private final SecretBox box;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+
+    public OAuthStates(DataSource dataSource, SecretBox box, Clock clock) {
+        this.dataSource = dataSource;
+        this.box = box;
+        this.clock = clock;
+    }
+
+    public Pending create(String connection) {
+        String state = randomToken(32);
+        String verifier = randomToken(48);
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("INSERT INTO mi_oauth_states (state, connection, verifier,"
+                     + " expires_at, used) VALUES (?, ?, ?, ?, 0)")) {
+            ps.setString(1, state);
+            ps.setString(2, connection);
+            ps.setString(3, box.encrypt(verifier, state));
+            ps.setLong(4, clock.instant().plus(LIFETIME).toEpochMilli());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot store an authorization state", e);
+        }
+        purgeExpired();
+        return new Pending(state, connection, verifier);
+    }
+
+    /** Takes a returned state once: unknown, expired or replayed states are refused. */
+    public Pending consume(String state) throws Refused {
+        if (state == null || state.isBlank() || state.length() > 100) {
+            throw new Refused("the request carries no valid state; start the authorization again from Mail Intake");
+        }
+        try (Connection c = dataSource.getConnection()) {
+            String connection;
+            String verifier;
+            long expires;
+            try (PreparedStatement ps = c.prepareStatement("SELECT connection, verifier, expires_at, used FROM"
+                    + " mi_oauth_states WHERE state = ?")) {
+                ps.setString(1, state);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new Refused("unknown state: this answer was not started by Mail Intake (or is very old);"
+                                + " start the authorization again");
+                    }
+                    if (rs.getInt(4) != 0) {
+                        throw new Refused("this authorization answer was already used; start the authorization again");
+                    }
+                    connection = rs.getString(1);
+                    verifier = rs.getString(2);
+                    expires = rs.getLong(3);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("UPDATE mi_oauth_states SET used = 1 WHERE state = ? AND used = 0")) {
+                ps.setString(1, state);
+                if (ps.executeUpdate() != 1) {
+                    throw new Refused("this authorization answer was already used; start the authorization again");
+                }
+            }
+            if (clock.millis() > expires) {
+                throw new Refused("the authorization took longer than " + LIFETIME.toMinutes()
+                        + " minutes and expired; start it again");
+            }
+            return new Pending(state, connection, box.decrypt(verifier, state));
+        } catch (SQLException e) {
+            throw new StoreException("cannot read an authorization state", e);
+        }
+    }
+
+    private void purgeExpired() {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM mi_oauth_states WHERE expires_at < ?")) {
+            ps.setLong(1, clock.instant().minus(Duration.ofDays(1)).toEpochMilli());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot purge authorization states", e);
+        }
+    }
+
+    private String randomToken(int bytes) {
+        byte[] b = new byte[bytes];
+        random.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+}

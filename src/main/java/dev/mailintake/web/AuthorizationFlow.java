@@ -1,0 +1,112 @@
+package dev.mailintake.web;
+
+import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.TokenException;
+import dev.mailintake.auth.TokenService;
+import dev.mailintake.config.AdminConfig;
+import dev.mailintake.store.OAuthStates;
+import java.util.Map;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The two ends of the delegated sign-in, called from the {@code oauth-redirect} routes: {@code start} sends the
+ * browser to the provider with PKCE and a one-time {@code state} bound to the connection; {@code callback} checks
+ * the state (unknown, expired or replayed → 400, nothing stored), redeems the code and stores the grant. One redirect
+ * URI serves every connection: the state tells them apart.
+ */
+public final class AuthorizationFlow {
+    private static final Logger LOG = LoggerFactory.getLogger(AuthorizationFlow.class);
+
+    private final Map<String, DelegatedTokenSource> connections;
+    private final OAuthStates states;
+    private final AdminConfig admin;
+    private final TokenService tokens;
+
+    public AuthorizationFlow(Map<String, DelegatedTokenSource> connections, OAuthStates states, AdminConfig admin,
+                             TokenService tokens) {
+        this.connections = Map.copyOf(connections);
+        this.states = states;
+        this.admin = admin;
+        this.tokens = tokens;
+    }
+
+    /** {@code GET /oauth/start/{connection}}. */
+    public void start(Exchange exchange) {
+        String path = exchange.getIn().getHeader(Exchange.HTTP_PATH, "", String.class);
+        String name = path.startsWith("/") ? path.substring(1) : path;
+        DelegatedTokenSource source = connections.get(name);
+        Message out = reset(exchange);
+        if (source == null) {
+            respond(out, 404, Html.page("Unknown connection", "There is no delegated connection named '" + name
+                    + "'. Connections that sign in are configured with flow=delegated."));
+            return;
+        }
+        OAuthStates.Pending pending = states.create(name);
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, 302);
+        out.setHeader("Location", source.authorizationUrl(admin.redirectUri(), pending.state(), pending.verifier()).toString());
+        out.setHeader("Cache-Control", "no-store");
+        out.setBody("");
+        LOG.info("connection '{}': authorization started; browser sent to the provider", name);
+    }
+
+    /** {@code GET} or {@code POST /oauth/callback} (msal4j asks for {@code response_mode=form_post}). */
+    public void callback(Exchange exchange) {
+        Message in = exchange.getIn();
+        String state = in.getHeader("state", String.class);
+        String code = in.getHeader("code", String.class);
+        String error = in.getHeader("error", String.class);
+        String description = in.getHeader("error_description", String.class);
+        Message out = reset(exchange);
+        OAuthStates.Pending pending;
+        try {
+            pending = states.consume(state);
+        } catch (OAuthStates.Refused refused) {
+            LOG.warn("authorization answer refused: {}", refused.getMessage());
+            respond(out, 400, Html.page("Authorization refused", refused.getMessage()));
+            return;
+        }
+        String name = pending.connection();
+        if (error != null || code == null) {
+            LOG.warn("connection '{}': the provider answered the authorization with {}", name,
+                    error == null ? "no code" : error);
+            respond(out, 400, Html.page("Not authorized", "Connection '" + name + "': the provider answered "
+                    + (error == null ? "without a code" : error) + (description == null ? "" : ": " + description)));
+            return;
+        }
+        DelegatedTokenSource source = connections.get(name);
+        if (source == null) {
+            respond(out, 404, Html.page("Unknown connection", "Connection '" + name + "' is no longer configured."));
+            return;
+        }
+        try {
+            String account = source.redeem(code, admin.redirectUri(), pending.verifier());
+            tokens.forget(name);
+            LOG.info("connection '{}': authorized by {}", name, account);
+            respond(out, 200, Html.page("Authorized", "Connection '" + name + "' is authorized as " + account
+                    + ". Its mailboxes import from their next poll."));
+        } catch (TokenException e) {
+            LOG.warn("connection '{}': the code could not be redeemed: {}", name, e.getMessage());
+            respond(out, 502, Html.page("Not authorized", e.getMessage()));
+        }
+    }
+
+    /** Nothing that came in (code, state, cookies) is echoed back as a response header. */
+    private static Message reset(Exchange exchange) {
+        Message out = exchange.getMessage();
+        out.removeHeaders("*");
+        return out;
+    }
+
+    private static void respond(Message out, int status, String html) {
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        out.setHeader(Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
+        out.setHeader("Cache-Control", "no-store");
+        out.setHeader("Content-Security-Policy", "default-src 'none'");
+        out.setHeader("X-Content-Type-Options", "nosniff");
+        out.setHeader("Referrer-Policy", "no-referrer");
+        out.setBody(html);
+    }
+}
