@@ -35,24 +35,34 @@ public final class TokenRefresher {
         this.attempts = attempts;
     }
 
-    /** Runs one round over all delegated connections. */
-    public void refreshAll() {
+    /** The scheduled round: every delegated connection that is due. */
+    public void refreshDue() {
+        refreshAll(false);
+    }
+
+    /** The on-demand round ("Refresh tokens now"): every authorized delegated connection, due or not. */
+    public void refreshNow() {
+        refreshAll(true);
+    }
+
+    private void refreshAll(boolean force) {
         connections.forEach((name, source) -> {
             try {
-                refresh(name, source);
+                refresh(name, source, force);
             } catch (RuntimeException e) {
                 LOG.warn("connection '{}': token refresh failed unexpectedly: {}", name, e.getMessage());
             }
         });
     }
 
-    private void refresh(String name, DelegatedTokenSource source) {
+    private void refresh(String name, DelegatedTokenSource source, boolean force) {
         Optional<Grant> grant = source.grant();
         if (grant.isEmpty() || grant.get().state() != GrantState.AUTHORIZED) {
             LOG.debug("connection '{}': not refreshed ({})", name, grant.map(g -> g.state().name()).orElse("never authorized"));
             return;
         }
-        if (!policy.due(clock.instant(), tokens.cached(name).map(AccessToken::expiresAt), grant.get().refreshedAt())) {
+        if (!force && !policy.due(clock.instant(), tokens.cached(name).map(AccessToken::expiresAt),
+                grant.get().refreshedAt())) {
             return;
         }
         for (int attempt = 1; ; attempt++) {

@@ -76,12 +76,18 @@ public final class ConfigLoader {
                 props.getOrDefault(PREFIX + "store.user", "sa"),
                 Optional.ofNullable(blankToNull(props.get(PREFIX + "store.password"))).map(Secret::new));
 
-        integer(props, PREFIX, "delivery.redeliveries", 3, 0, 100, "");
-        integer(props, PREFIX, "delivery.redelivery-delay", 2000, 0, 3_600_000, "milliseconds");
+        Map<String, String> global = new TreeMap<>();
+        props.forEach((key, value) -> {
+            if (key.startsWith(PREFIX) && GLOBAL_KEYS.contains(key.substring(PREFIX.length()))) {
+                global.put(key.substring(PREFIX.length()), value);
+            }
+        });
+        integer(global, PREFIX, "delivery.redeliveries", 3, 0, 100, "");
+        integer(global, PREFIX, "delivery.redelivery-delay", 2000, 0, 3_600_000, "milliseconds");
 
-        int adminPort = integer(props, PREFIX, "admin.port", 8765, 1, 65535, "");
-        String adminHost = props.getOrDefault(PREFIX + "admin.host", "127.0.0.1").trim();
-        URI publicBase = uri(props, PREFIX, "admin.public-base-url", "http://localhost:" + adminPort, false);
+        int adminPort = integer(global, PREFIX, "admin.port", 8765, 1, 65535, "");
+        String adminHost = global.getOrDefault("admin.host", "127.0.0.1").trim();
+        URI publicBase = uri(global, PREFIX, "admin.public-base-url", "http://localhost:" + adminPort, false);
         AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase);
         Optional<String> refreshCron = quartzCron(props.getOrDefault(PREFIX + "refresh.cron", "0 5 * * * ?"));
         if (refreshCron.isEmpty()) {

@@ -101,4 +101,19 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new ConfigLoader(m).load())
                 .hasMessageContaining("mailboxes 'copy' and 'invoices' both read folder inbox of");
     }
+
+    @Test
+    void adminServerAndRefreshSettings() {
+        Map<String, String> m = valid();
+        m.put("mailintake.admin.port", "9000");
+        m.put("mailintake.refresh.cron", "5 * * * *");
+        m.put("mailintake.delivery.redeliveries", "-1");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).hasMessageContaining("mailintake.delivery.redeliveries: -1 is out of range");
+        m.remove("mailintake.delivery.redeliveries");
+        MailIntakeConfig c = new ConfigLoader(m).load();
+        assertThat(c.admin().redirectUri()).isEqualTo("http://localhost:9000/oauth/callback");
+        assertThat(c.refresh().cron()).isEqualTo("0 5 * * * ?");
+        m.put("mailintake.admin.public-base-url", "https://intake.contoso.com/");
+        assertThat(new ConfigLoader(m).load().admin().redirectUri()).isEqualTo("https://intake.contoso.com/oauth/callback");
+    }
 }
