@@ -48,6 +48,7 @@ public final class Fault {
     private String pathRegex;       // null = default for kind/target
     private Pattern pathPattern;
     private String mailbox;
+    private String grantType;
     private int times = 1;
     private int skip;
 
@@ -70,6 +71,7 @@ public final class Fault {
         f.pathRegex = pathRegex;
         f.pathPattern = pathPattern;
         f.mailbox = mailbox;
+        f.grantType = grantType;
         f.times = times;
         f.skip = skip;
         return f;
@@ -204,6 +206,16 @@ public final class Fault {
         return f;
     }
 
+    /**
+     * Only token requests with this {@code grant_type} ({@code client_credentials}, {@code authorization_code},
+     * {@code refresh_token}); implies {@link #onTokenEndpoint()}.
+     */
+    public Fault forGrantType(String grantType) {
+        Fault f = onTokenEndpoint();
+        f.grantType = Objects.requireNonNull(grantType, "grantType");
+        return f;
+    }
+
     /** Apply to the token server instead of Graph (default path {@code .../oauth2/v2.0/token}). */
     public Fault onTokenEndpoint() {
         Fault f = copy();
@@ -291,8 +303,11 @@ public final class Fault {
         return skip;
     }
 
-    boolean matches(Target t, String requestMethod, String path, String mailboxKey) {
+    boolean matches(Target t, String requestMethod, String path, String mailboxKey, String requestGrantType) {
         if (t != target) {
+            return false;
+        }
+        if (grantType != null && !grantType.equals(requestGrantType)) {
             return false;
         }
         if (method != null && !method.equalsIgnoreCase(requestMethod)) {
@@ -404,6 +419,9 @@ public final class Fault {
                 .append(pathRegex == null ? defaultPath() : pathRegex);
         if (mailbox != null) {
             sb.append(" mailbox=").append(mailbox);
+        }
+        if (grantType != null) {
+            sb.append(" grant_type=").append(grantType);
         }
         if (times != 1) {
             sb.append(" x").append(times == Integer.MAX_VALUE ? "always" : String.valueOf(times));

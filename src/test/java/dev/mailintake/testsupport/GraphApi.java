@@ -56,7 +56,7 @@ final class GraphApi {
 
     void handle(FakeExchange x) throws IOException {
         List<String> s = x.segments;
-        authenticate(x);
+        TokenEndpoint.Caller caller = authenticate(x);
         if (x.malformedQuery) {
             throw GraphError.badRequest("Malformed percent-encoding in the query string.");
         }
@@ -66,10 +66,10 @@ final class GraphApi {
         if (s.isEmpty() || !s.get(0).equals("v1.0")) {
             throw GraphError.badRequest("Invalid version: " + (s.isEmpty() ? "" : s.get(0)));
         }
-        route(x, s.subList(1, s.size()));
+        route(x, s.subList(1, s.size()), caller);
     }
 
-    private void authenticate(FakeExchange x) {
+    private TokenEndpoint.Caller authenticate(FakeExchange x) {
         String auth = x.header("Authorization");
         String message;
         if (auth == null || auth.isBlank()) {
@@ -77,9 +77,10 @@ final class GraphApi {
         } else if (!auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
             message = "Access token validation failure.";
         } else {
-            switch (tokens.validate(auth.substring(7).trim())) {
+            String token = auth.substring(7).trim();
+            switch (tokens.validate(token)) {
                 case VALID:
-                    return;
+                    return tokens.caller(token);
                 case EXPIRED:
                     message = "Access token has expired or is not yet valid.";
                     break;
@@ -99,22 +100,35 @@ final class GraphApi {
                         + "client_id=\"00000003-0000-0000-c000-000000000000\"");
     }
 
-    private void route(FakeExchange x, List<String> s) throws IOException {
+    private void route(FakeExchange x, List<String> s, TokenEndpoint.Caller caller) throws IOException {
         if (s.isEmpty()) {
             throw GraphError.badRequest("Invalid request.");
         }
         String head = s.get(0);
+        FakeMailbox mb;
+        List<String> r;
         if (head.equalsIgnoreCase("me")) {
-            throw GraphError.badRequest("/me request is only valid with delegated authentication flow.");
+            if (!caller.delegated()) {
+                throw GraphError.badRequest("/me request is only valid with delegated authentication flow.");
+            }
+            mb = fake.existingMailbox(caller.upn());
+            if (mb == null) {
+                throw GraphError.invalidUser(caller.upn());
+            }
+            r = s.subList(1, s.size());
+        } else {
+            if (!head.equalsIgnoreCase("users") || s.size() < 2) {
+                throw GraphError.badRequest("Resource not found for the segment '" + head + "'.");
+            }
+            mb = fake.existingMailbox(s.get(1));
+            if (mb == null) {
+                throw GraphError.invalidUser(s.get(1));
+            }
+            r = s.subList(2, s.size());
         }
-        if (!head.equalsIgnoreCase("users") || s.size() < 2) {
-            throw GraphError.badRequest("Resource not found for the segment '" + head + "'.");
+        if (caller.delegated()) {
+            checkDelegatedAccess(x, caller, mb, r);
         }
-        FakeMailbox mb = fake.existingMailbox(s.get(1));
-        if (mb == null) {
-            throw GraphError.invalidUser(s.get(1));
-        }
-        List<String> r = s.subList(2, s.size());
         if (r.isEmpty()) {
             requireMethod(x, "GET");
             ObjectNode user = json.createObjectNode();
@@ -131,6 +145,38 @@ final class GraphApi {
         } else {
             throw GraphError.badRequest("Resource not found for the segment '" + r.get(0) + "'.");
         }
+    }
+
+    /**
+     * Delegated tokens: the mailbox must be the user's own or granted to the user
+     * ({@link GraphFake#grantMailboxAccess}); mail requests also need a Mail permission, {@code .Shared} for another
+     * user's mailbox, {@code ReadWrite} for anything but GET. Otherwise 403 {@code ErrorAccessDenied}.
+     */
+    private void checkDelegatedAccess(FakeExchange x, TokenEndpoint.Caller caller, FakeMailbox mb, List<String> r) {
+        boolean own = caller.upn().equalsIgnoreCase(mb.address());
+        if (!own && !fake.delegatedAccess().mayOpen(caller.upn(), mb.address())) {
+            throw accessDenied();
+        }
+        if (r.isEmpty()) {
+            return;                                       // the user object itself
+        }
+        boolean write = !x.method.equals("GET") && !x.method.equals("HEAD");
+        boolean allowed;
+        if (own) {
+            allowed = write ? caller.has("Mail.ReadWrite") || caller.has("Mail.ReadWrite.Shared")
+                    : caller.has("Mail.Read") || caller.has("Mail.ReadWrite") || caller.has("Mail.ReadBasic")
+                    || caller.has("Mail.Read.Shared") || caller.has("Mail.ReadWrite.Shared");
+        } else {
+            allowed = write ? caller.has("Mail.ReadWrite.Shared")
+                    : caller.has("Mail.Read.Shared") || caller.has("Mail.ReadWrite.Shared");
+        }
+        if (!allowed) {
+            throw accessDenied();
+        }
+    }
+
+    private static GraphError accessDenied() {
+        return new GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
     }
 
     // ================================================================== folders

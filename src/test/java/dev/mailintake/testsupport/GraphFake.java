@@ -48,6 +48,27 @@ import javax.net.ssl.SSLContext;
  * }
  * }</pre>
  *
+ * <p>Delegated (user) flows, as Entra v2 runs them, for msal4j's {@code ConfidentialClientApplication} (authority
+ * {@link #authority(String)}, {@code instanceDiscovery(false)}, {@code validateAuthority(false)}, an
+ * {@code sslSocketFactory} from {@link #clientSslContext()}; pass {@code authorityUrl(authority)} to silent calls,
+ * msal4j otherwise drops the port):
+ *
+ * <pre>{@code
+ * fake.registerClient("tenant-1", "client-1", "s3cret")
+ *     .registerRedirectUri("tenant-1", "client-1", "https://app.example/oauth/callback");
+ * fake.registerUser("tenant-1", "alice@contoso.example", "Alice");        // the signed-in user (signInAs to change)
+ * fake.mailbox("alice@contoso.example");
+ * fake.grantMailboxAccess("alice@contoso.example", "scans@contoso.example");   // a shared mailbox
+ * // GET authorizeEndpoint(...) answers with a code at once (no login page), by 302 or an auto-submitting form;
+ * // POST tokenEndpoint(...) redeems it (PKCE S256/plain checked) and rotates refresh tokens
+ * fake.revokeGrants("tenant-1", "alice@contoso.example", 50173);          // next refresh: invalid_grant AADSTS50173
+ * }</pre>
+ *
+ * <p>Delegated access tokens open {@code /v1.0/users/{address}/...} for the user's own mailbox (address = UPN) and
+ * granted ones, and {@code /v1.0/me/...} (not attributed to a mailbox in the request log or per-mailbox counters);
+ * anything else is 403 {@code ErrorAccessDenied}. There is no interactive login or consent page: {@code prompt} and
+ * {@code login_hint} are accepted and ignored, and the signed-in user consents to whatever is asked.
+ *
  * <p>Note: the JDK HTTP server writes the status line/headers and the body in separate TCP segments; with Nagle's
  * algorithm on, each response then stalls ~40 ms on the client's delayed ACK. {@link #start()} therefore sets the
  * system property {@code sun.net.httpserver.nodelay=true} if it is unset. The JDK reads it once per JVM, when the
@@ -57,6 +78,9 @@ public final class GraphFake implements AutoCloseable {
 
     private static final int GRAPH_THREADS = 32;
     private static final int TOKEN_THREADS = 8;
+    private static final java.util.regex.Pattern SECRET_PARAMETERS = java.util.regex.Pattern.compile(
+            "(?i)(^|&)(client_secret|client_assertion|code|code_verifier|refresh_token|access_token|id_token|password)"
+                    + "=[^&]*");
 
     private final ObjectMapper json = new ObjectMapper();
     private final IdFactory ids = new IdFactory();
@@ -187,6 +211,20 @@ public final class GraphFake implements AutoCloseable {
         return authorityHost() + "/" + tenant + "/oauth2/v2.0/token";
     }
 
+    /** {@code https://localhost:PORT2/{tenant}/oauth2/v2.0/authorize} */
+    public String authorizeEndpoint(String tenant) {
+        return authorityHost() + "/" + tenant + "/oauth2/v2.0/authorize";
+    }
+
+    /**
+     * The tenant's id (a GUID derived from the name the tenant was registered with): {@code tid} in id tokens,
+     * {@code utid} in {@code client_info}, part of the issuer {@code {authorityHost}/{tenantId}/v2.0}. The token
+     * server accepts it in place of the tenant name in URLs.
+     */
+    public String tenantId(String tenant) {
+        return tokens.tenantId(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")));
+    }
+
     /** PKCS12 trust store containing the token server's certificate. */
     public Path trustStore() {
         return certificate.trustStore();
@@ -203,11 +241,144 @@ public final class GraphFake implements AutoCloseable {
 
     // ================================================================== token endpoint setup
 
-    /** Registers (or replaces the secret of) an app in a tenant. Tenant and client id are case-insensitive. */
+    /**
+     * Registers (or replaces the secret of) an app in a tenant. Tenant and client id are case-insensitive. A new
+     * secret is valid again after {@link #expireClientSecret}.
+     */
     public GraphFake registerClient(String tenant, String clientId, String secret) {
         tokens.registerClient(Objects.requireNonNull(tenant), Objects.requireNonNull(clientId),
                 Objects.requireNonNull(secret));
         return this;
+    }
+
+    /**
+     * The client's secret has expired: every grant of this client (client credentials, authorization code, refresh
+     * token) now gets 401 {@code invalid_client} AADSTS7000222, even with the right secret, until
+     * {@link #registerClient} gives it a new one. (A wrong secret still gets AADSTS7000215.)
+     */
+    public GraphFake expireClientSecret(String tenant, String clientId) {
+        tokens.expireClientSecret(Objects.requireNonNull(tenant), Objects.requireNonNull(clientId));
+        return this;
+    }
+
+    // ================================================================== delegated (user) flows
+
+    /**
+     * Registers a user (or renames one) and returns the user's object id ({@code oid}; the same GUID as
+     * {@link FakeMailbox#userId()} of the mailbox with the UPN as address). The first user registered in a tenant is
+     * its signed-in user until {@link #signInAs}. Does not create the user's mailbox: call {@link #mailbox(String)}.
+     */
+    public String registerUser(String tenant, String upn, String displayName) {
+        return delegated().registerUser(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(upn, "upn"), Objects.requireNonNull(displayName, "displayName"));
+    }
+
+    /**
+     * The user the authorize endpoint answers for (there is no interactive login): every authorize request for this
+     * tenant is "signed in and consented" as this user. Defaults to the first user registered in the tenant.
+     */
+    public GraphFake signInAs(String tenant, String upn) {
+        delegated().signInAs(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(upn, "upn"));
+        return this;
+    }
+
+    /**
+     * Adds a redirect URI to the app registration. The authorize endpoint requires an exact match (for
+     * {@code http://localhost} the port is ignored, as in Entra); otherwise it shows an AADSTS50011 error page.
+     */
+    public GraphFake registerRedirectUri(String tenant, String clientId, String uri) {
+        delegated().registerRedirectUri(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(clientId, "clientId"), Objects.requireNonNull(uri, "uri"));
+        return this;
+    }
+
+    /**
+     * Lets delegated tokens of this user open another mailbox (a shared mailbox, or a mailbox shared with the user)
+     * through {@code /v1.0/users/{mailboxAddress}/...}; mail requests then also need {@code Mail.Read.Shared} or
+     * {@code Mail.ReadWrite.Shared} (writes: {@code Mail.ReadWrite.Shared}).
+     */
+    public GraphFake grantMailboxAccess(String upn, String mailboxAddress) {
+        delegated().grantMailboxAccess(Objects.requireNonNull(upn, "upn"),
+                Objects.requireNonNull(mailboxAddress, "mailboxAddress"));
+        return this;
+    }
+
+    /** Undoes {@link #grantMailboxAccess}. */
+    public GraphFake revokeMailboxAccess(String upn, String mailboxAddress) {
+        delegated().revokeMailboxAccess(Objects.requireNonNull(upn, "upn"),
+                Objects.requireNonNull(mailboxAddress, "mailboxAddress"));
+        return this;
+    }
+
+    /**
+     * The next authorize request that passes client and redirect URI validation is answered (by redirect or form
+     * post, as asked) with {@code error}, {@code error_description} and {@code state} instead of a code, e.g.
+     * {@code failNextAuthorize("access_denied", "AADSTS65004: User declined to consent to access the app.")}.
+     * The description is sent as given (URL-encoded, or HTML-escaped in the form post page).
+     */
+    public GraphFake failNextAuthorize(String error, String description) {
+        delegated().failNextAuthorize(Objects.requireNonNull(error, "error"), description);
+        return this;
+    }
+
+    /**
+     * Off (default, as in Entra): a redeemed refresh token stays valid next to its rotated successor. On: a refresh
+     * token works once; redeeming it again gets 400 {@code invalid_grant} AADSTS70008, which proves the client
+     * saved the new one. Of two concurrent redemptions of one token only one succeeds.
+     */
+    public GraphFake revokeOldRefreshTokensOnRotation(boolean revoke) {
+        delegated().revokeOnRotation(revoke);
+        return this;
+    }
+
+    /**
+     * Revokes every refresh token issued to the user so far (all clients): redeeming one gets 400
+     * {@code invalid_grant} with {@code error_codes:[aadsts]} and Entra's {@code AADSTS<aadsts>: ...} description,
+     * e.g. 50173 (grant revoked, password reset), 700082 (expired after inactivity), 70043, 50076, 53003. Access
+     * tokens already issued stay valid until they expire, and a new authorization issues working tokens again.
+     */
+    public GraphFake revokeGrants(String tenant, String upn, int aadsts) {
+        delegated().revokeGrants(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(upn, "upn"), aadsts);
+        return this;
+    }
+
+    /** Every authorization code issued so far is expired (redeeming one gets {@code invalid_grant} AADSTS70008). */
+    public void expireAuthorizationCodes() {
+        delegated().expireCodes();
+    }
+
+    /** Successful {@code refresh_token} grants (failed attempts are in {@link #tokenRequests()}). */
+    public int refreshRedemptions() {
+        return delegated().refreshRedemptions();
+    }
+
+    /** Successful {@code authorization_code} grants. */
+    public int authorizationCodeRedemptions() {
+        return delegated().codeRedemptions();
+    }
+
+    /** The refresh token most recently issued to this user (code redemption or rotation), for assertions only. */
+    public Optional<String> lastRefreshTokenIssued(String upn) {
+        return delegated().lastRefreshTokenIssued(Objects.requireNonNull(upn, "upn"));
+    }
+
+    /**
+     * A valid delegated Graph access token for a registered user, issued without HTTP, with Graph permissions such
+     * as {@code Mail.ReadWrite} or {@code Mail.ReadWrite.Shared} (not counted in {@link #tokensIssued()}).
+     */
+    public String mintDelegatedToken(String tenant, String upn, String... scopes) {
+        return delegated().mint(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(upn, "upn"), List.of(scopes));
+    }
+
+    DelegatedAuth delegatedAccess() {
+        return tokens.delegated();
+    }
+
+    private DelegatedAuth delegated() {
+        return tokens.delegated();
     }
 
     /** Lifetime ({@code expires_in}) of tokens issued from now on; default 3600 s. */
@@ -272,11 +443,12 @@ public final class GraphFake implements AutoCloseable {
         }
     }
 
-    private FaultHandle pickFault(Fault.Target target, String method, String path, String mailbox) {
+    private FaultHandle pickFault(Fault.Target target, String method, String path, String mailbox,
+                                  String grantType) {
         synchronized (faults) {
             faults.removeIf(FaultHandle::usedUp);
             for (FaultHandle h : faults) {
-                if (h.fault().matches(target, method, path, mailbox) && h.consume()) {
+                if (h.fault().matches(target, method, path, mailbox, grantType) && h.consume()) {
                     return h;
                 }
             }
@@ -286,7 +458,7 @@ public final class GraphFake implements AutoCloseable {
 
     /** Applies a matching fault. Returns true if the fault already sent the response. */
     boolean applyFault(FakeExchange x, Fault.Target target, String path, String mailbox) throws IOException {
-        FaultHandle handle = pickFault(target, x.method, path, mailbox);
+        FaultHandle handle = pickFault(target, x.method, path, mailbox, x.entry.grantType);
         if (handle == null) {
             return false;
         }
@@ -506,9 +678,12 @@ public final class GraphFake implements AutoCloseable {
     private RequestEntry arrive(Instant at, HttpExchange http, String path, String prefer, String mailbox,
                                 boolean token) {
         synchronized (log) {
+            String query = http.getRequestURI().getRawQuery();
+            if (token && query != null) {              // credentials belong in the body; never log them anyway
+                query = SECRET_PARAMETERS.matcher(query).replaceAll("$1$2=***");
+            }
             RequestEntry e = new RequestEntry(requestSequence.incrementAndGet(), at,
-                    http.getRequestMethod().toUpperCase(Locale.ROOT), path, http.getRequestURI().getRawQuery(),
-                    prefer, mailbox, token);
+                    http.getRequestMethod().toUpperCase(Locale.ROOT), path, query, prefer, mailbox, token);
             log.add(e);
             return e;
         }

@@ -5,10 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.microsoft.aad.msal4j.AuthorizationCodeParameters;
+import com.microsoft.aad.msal4j.AuthorizationRequestUrlParameters;
+import com.microsoft.aad.msal4j.ClientCredentialFactory;
+import com.microsoft.aad.msal4j.ConfidentialClientApplication;
+import com.microsoft.aad.msal4j.IAccount;
+import com.microsoft.aad.msal4j.IAuthenticationResult;
+import com.microsoft.aad.msal4j.MsalInteractionRequiredException;
+import com.microsoft.aad.msal4j.ResponseMode;
+import com.microsoft.aad.msal4j.SilentParameters;
+import com.microsoft.aad.msal4j.TokenSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
 import java.net.URI;
+import java.net.URL;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,14 +29,27 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -44,16 +70,29 @@ class GraphFakeTest {
     private static final String SECRET = "s3cr3t-value~with.special+chars";
     private static final String GRAPH_SCOPE = "https://graph.microsoft.com/.default";
     private static final String IMMUTABLE = "IdType=\"ImmutableId\"";
+    private static final String OTHER_CLIENT_ID = "66666666-2222-3333-4444-555555555555";
+    private static final String REDIRECT = "https://app.example/oauth/callback";
+    private static final String ALICE = "alice@contoso.example";
+    private static final String BOB = "bob@contoso.example";
+    private static final String CAROL = "carol@contoso.example";
+    private static final String SHARED = "scans-shared@contoso.example";
+    private static final String DELEGATED_SCOPES = "https://graph.microsoft.com/Mail.ReadWrite "
+            + "https://graph.microsoft.com/Mail.ReadWrite.Shared openid profile offline_access";
 
     private final ObjectMapper json = new ObjectMapper();
     private GraphFake fake;
     private HttpClient graphHttp;
     private HttpClient tokenHttp;
+    private String aliceOid;
 
     @BeforeAll
     void startFake() throws Exception {
         fake = GraphFake.start();
         fake.registerClient(TENANT, CLIENT_ID, SECRET);
+        fake.registerRedirectUri(TENANT, CLIENT_ID, REDIRECT);
+        aliceOid = fake.registerUser(TENANT, ALICE, "Alice Example");
+        fake.registerUser(TENANT, BOB, "Bob Example");
+        fake.registerUser(TENANT, CAROL, "Carol Example");
         graphHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
         tokenHttp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -71,6 +110,7 @@ class GraphFakeTest {
         fake.clearFaults();
         fake.latency(Duration.ZERO);
         fake.tokenLifetime(Duration.ofHours(1));
+        fake.revokeOldRefreshTokensOnRotation(false);
         assertThat(fake.internalErrors()).isEmpty();
     }
 
@@ -479,7 +519,488 @@ class GraphFakeTest {
                 .allSatisfy(r -> assertThat(r.duration()).isGreaterThanOrEqualTo(Duration.ofMillis(390)));
     }
 
+    // ================================================================== delegated flows (authorize, code, refresh)
+
+    @Test
+    void authorizeAnswersWithFormPostOrRedirectAndRefusesUnregisteredRedirectUris() throws Exception {
+        fake.signInAs(TENANT, ALICE);
+        Pkce pkce = Pkce.create();
+
+        HttpResponse<String> posted = authorize("form_post", REDIRECT, "state-1", pkce, DELEGATED_SCOPES);
+        assertThat(posted.statusCode()).isEqualTo(200);
+        assertThat(posted.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("text/html"));
+        assertThat(posted.headers().firstValue("Location")).isEmpty();
+        assertThat(posted.body()).contains("document.forms[0].submit()");
+        PostedForm form = PostedForm.parse(posted.body());
+        assertThat(form.action()).isEqualTo(REDIRECT);
+        assertThat(form.method()).isEqualToIgnoringCase("post");
+        assertThat(form.fields()).containsKeys("code", "state", "session_state").doesNotContainKey("error");
+        assertThat(form.fields().get("code")).startsWith("fake-ac-");
+        assertThat(form.fields().get("state")).isEqualTo("state-1");
+
+        HttpResponse<String> redirected = authorize("query", REDIRECT, "state 2&more", pkce, DELEGATED_SCOPES);
+        assertThat(redirected.statusCode()).isEqualTo(302);
+        String location = redirected.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith(REDIRECT + "?code=fake-ac-");
+        Map<String, String> params = queryParams(location);
+        assertThat(params.get("state")).isEqualTo("state 2&more");
+        assertThat(params.get("code")).isNotEqualTo(form.fields().get("code"));
+
+        // redirect URI not registered: an error page, nothing is sent anywhere
+        HttpResponse<String> mismatch = authorize("form_post", "https://evil.example/callback", "s", pkce,
+                DELEGATED_SCOPES);
+        assertThat(mismatch.statusCode()).isEqualTo(400);
+        assertThat(mismatch.headers().firstValue("Location")).isEmpty();
+        assertThat(mismatch.body()).contains("AADSTS50011").doesNotContain("<form");
+        HttpResponse<String> unknownClient = tokenHttp.send(HttpRequest.newBuilder(URI.create(
+                fake.authorizeEndpoint(TENANT) + "?client_id=nobody&response_type=code&scope=openid&redirect_uri="
+                        + enc(REDIRECT))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unknownClient.statusCode()).isEqualTo(400);
+        assertThat(unknownClient.body()).contains("AADSTS700016");
+
+        // injected error (e.g. the user declined): sent to the redirect URI, escaped in the page
+        String description = "AADSTS65004: User declined to consent <script>alert('x')</script> & left.";
+        fake.failNextAuthorize("access_denied", description);
+        HttpResponse<String> declined = authorize("form_post", REDIRECT, "state-3", pkce, DELEGATED_SCOPES);
+        assertThat(declined.statusCode()).isEqualTo(200);
+        assertThat(declined.body()).doesNotContain("<script>alert").contains("&lt;script&gt;");
+        PostedForm error = PostedForm.parse(declined.body());
+        assertThat(error.fields()).containsEntry("error", "access_denied").containsEntry("error_description",
+                description).containsEntry("state", "state-3").doesNotContainKey("code");
+        fake.failNextAuthorize("access_denied", description);
+        Map<String, String> errorParams = queryParams(authorize("query", REDIRECT, "state-4", pkce, DELEGATED_SCOPES)
+                .headers().firstValue("Location").orElseThrow());
+        assertThat(errorParams).containsEntry("error", "access_denied").containsEntry("error_description", description)
+                .containsEntry("state", "state-4").doesNotContainKey("code");
+        // the failure was used up
+        assertThat(authorize("query", REDIRECT, "s", pkce, DELEGATED_SCOPES).headers().firstValue("Location")
+                .orElseThrow()).contains("code=fake-ac-");
+
+        assertThat(fake.tokenRequests()).filteredOn(r -> r.path().endsWith("/authorize")).hasSize(7)
+                .allSatisfy(r -> {
+                    assertThat(r.grantType()).isNull();
+                    assertThat(r.method()).isEqualTo("GET");
+                });
+    }
+
+    @Test
+    void redeemsACodeOnlyOnceAndOnlyWithTheMatchingPkceVerifier() throws Exception {
+        fake.signInAs(TENANT, ALICE);
+        Pkce pkce = Pkce.create();
+
+        String code = codeFor(pkce, DELEGATED_SCOPES);
+        HttpResponse<String> wrongVerifier = redeemCode(code, REDIRECT, Pkce.create().verifier(), DELEGATED_SCOPES);
+        assertEntraError(wrongVerifier, 400, "invalid_grant", 501481);
+        // a code is burnt by a failed redemption; a new authorization gives a new one
+        assertEntraError(redeemCode(code, REDIRECT, pkce.verifier(), DELEGATED_SCOPES), 400, "invalid_grant", 54005);
+        assertEntraError(redeemCode(codeFor(pkce, DELEGATED_SCOPES), REDIRECT, null, DELEGATED_SCOPES), 400,
+                "invalid_grant", 501481);
+        assertEntraError(redeemCode(codeFor(pkce, DELEGATED_SCOPES), "https://app.example/other", pkce.verifier(),
+                DELEGATED_SCOPES), 400, "invalid_client", 500112);
+        assertEntraError(redeemCode("fake-ac-unknown", REDIRECT, pkce.verifier(), DELEGATED_SCOPES), 400,
+                "invalid_grant", 70008);
+        String expiring = codeFor(pkce, DELEGATED_SCOPES);
+        fake.expireAuthorizationCodes();
+        assertEntraError(redeemCode(expiring, REDIRECT, pkce.verifier(), DELEGATED_SCOPES), 400, "invalid_grant",
+                70008);
+
+        int issued = fake.tokensIssued();
+        String good = codeFor(pkce, DELEGATED_SCOPES);
+        HttpResponse<String> ok = redeemCode(good, REDIRECT, pkce.verifier(), DELEGATED_SCOPES);
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        JsonNode body = json.readTree(ok.body());
+        assertThat(fieldNames(body)).containsExactly("token_type", "scope", "expires_in", "ext_expires_in",
+                "access_token", "refresh_token", "id_token", "client_info");
+        assertThat(body.get("token_type").asText()).isEqualTo("Bearer");
+        assertThat(body.get("scope").asText().split(" ")).contains("https://graph.microsoft.com/Mail.ReadWrite",
+                "offline_access", "openid", "profile");
+        assertThat(body.get("expires_in").asInt()).isEqualTo(3600);
+        assertThat(body.get("ext_expires_in").asInt()).isEqualTo(3600);
+        assertThat(body.get("access_token").asText()).startsWith("fake-at-");
+        assertThat(body.get("refresh_token").asText()).startsWith("fake-rt-");
+        assertThat(fake.lastRefreshTokenIssued(ALICE)).hasValue(body.get("refresh_token").asText());
+        assertThat(fake.tokensIssued()).isEqualTo(issued + 1);
+
+        JsonNode clientInfo = json.readTree(Base64.getUrlDecoder().decode(body.get("client_info").asText()));
+        assertThat(clientInfo.get("uid").asText()).isEqualTo(aliceOid);
+        assertThat(clientInfo.get("utid").asText()).isEqualTo(fake.tenantId(TENANT));
+
+        String[] jwt = body.get("id_token").asText().split("\\.");
+        assertThat(jwt).hasSize(3);
+        JsonNode header = json.readTree(Base64.getUrlDecoder().decode(jwt[0]));
+        assertThat(header.get("alg").asText()).isEqualTo("RS256");
+        JsonNode claims = json.readTree(Base64.getUrlDecoder().decode(jwt[1]));
+        assertThat(claims.get("aud").asText()).isEqualTo(CLIENT_ID);
+        assertThat(claims.get("iss").asText()).isEqualTo(fake.authorityHost() + "/" + fake.tenantId(TENANT) + "/v2.0");
+        assertThat(claims.get("tid").asText()).isEqualTo(fake.tenantId(TENANT));
+        assertThat(claims.get("oid").asText()).isEqualTo(aliceOid).isEqualTo(fake.mailbox(ALICE).userId());
+        assertThat(claims.get("sub").asText()).isNotBlank();
+        assertThat(claims.get("preferred_username").asText()).isEqualTo(ALICE);
+        assertThat(claims.get("name").asText()).isEqualTo("Alice Example");
+        long now = Instant.now().getEpochSecond();
+        assertThat(claims.get("iat").asLong()).isBetween(now - 60, now + 1);
+        assertThat(claims.get("nbf").asLong()).isLessThanOrEqualTo(now + 1);
+        assertThat(claims.get("exp").asLong()).isGreaterThan(now);
+        assertThat(verifiesWithPublishedKey(jwt, header.get("kid").asText())).isTrue();
+
+        assertEntraError(redeemCode(good, REDIRECT, pkce.verifier(), DELEGATED_SCOPES), 400, "invalid_grant", 54005);
+
+        // refresh_token only with offline_access, id_token only with openid
+        String mailOnly = "https://graph.microsoft.com/Mail.ReadWrite";
+        HttpResponse<String> bare = redeemCode(codeFor(pkce, mailOnly), REDIRECT, pkce.verifier(), mailOnly);
+        assertThat(bare.statusCode()).as(bare.body()).isEqualTo(200);
+        assertThat(fieldNames(json.readTree(bare.body()))).doesNotContain("refresh_token", "id_token");
+
+        assertThat(fake.tokenRequests()).filteredOn(r -> "authorization_code".equals(r.grantType())).hasSize(9)
+                .allSatisfy(r -> assertThat(r.toString() + r.query()).doesNotContain(SECRET, pkce.verifier()));
+    }
+
+    @Test
+    void refreshRotatesTheRefreshTokenAndCanRevokeTheOldOne() throws Exception {
+        fake.signInAs(TENANT, ALICE);
+        String rt1 = signIn(DELEGATED_SCOPES).get("refresh_token").asText();
+        int redemptions = fake.refreshRedemptions();
+
+        JsonNode second = refresh(rt1, DELEGATED_SCOPES);
+        String rt2 = second.get("refresh_token").asText();
+        assertThat(rt2).startsWith("fake-rt-").isNotEqualTo(rt1);
+        assertThat(second.get("access_token").asText()).startsWith("fake-at-");
+        assertThat(second.has("id_token") && second.has("client_info")).isTrue();
+        assertThat(fake.lastRefreshTokenIssued(ALICE)).hasValue(rt2);
+        assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 1);
+        // Entra does not revoke the old one
+        String rt3 = refresh(rt1, DELEGATED_SCOPES).get("refresh_token").asText();
+        assertThat(rt3).isNotIn(rt1, rt2);
+        // scope may be left out: the grant's scopes are used
+        HttpResponse<String> noScope = post(tokenHttp, fake.tokenEndpoint(TENANT), "grant_type=refresh_token"
+                + "&refresh_token=" + enc(rt2) + "&client_id=" + enc(CLIENT_ID) + "&client_secret=" + enc(SECRET));
+        assertThat(noScope.statusCode()).as(noScope.body()).isEqualTo(200);
+        assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 3);
+
+        fake.revokeOldRefreshTokensOnRotation(true);
+        String rt4 = refresh(rt3, DELEGATED_SCOPES).get("refresh_token").asText();
+        assertEntraError(refreshRequest(rt3, DELEGATED_SCOPES), 400, "invalid_grant", 70008);
+        assertThat(refreshRequest(rt4, DELEGATED_SCOPES).statusCode()).isEqualTo(200);
+        assertEntraError(refreshRequest(rt4, DELEGATED_SCOPES), 400, "invalid_grant", 70008);
+        assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 5);
+
+        // scopes beyond the consent need a new authorization
+        assertEntraError(refreshRequest(fake.lastRefreshTokenIssued(ALICE).orElseThrow(),
+                "https://graph.microsoft.com/Calendars.Read offline_access"), 400, "invalid_grant", 65001);
+        assertEntraError(refreshRequest("fake-rt-forged", DELEGATED_SCOPES), 400, "invalid_grant", 70000);
+        // credentials sent in the query string (wrong, but it happens) are masked in the log
+        post(tokenHttp, fake.tokenEndpoint(TENANT) + "?refresh_token=" + enc(rt4) + "&client_secret=" + enc(SECRET),
+                "grant_type=refresh_token&client_id=" + enc(CLIENT_ID));
+        assertThat(fake.tokenRequests().get(fake.tokenRequests().size() - 1).query())
+                .isEqualTo("refresh_token=***&client_secret=***");
+        assertThat(fake.tokenRequests()).filteredOn(r -> "refresh_token".equals(r.grantType()))
+                .allSatisfy(r -> assertThat(r.toString() + r.query()).doesNotContain(SECRET, rt1, rt2, rt3, rt4));
+    }
+
+    @Test
+    void revokedGrantsExpiredSecretsAndTransientFaultsLookLikeEntra() throws Exception {
+        fake.signInAs(TENANT, CAROL);
+        String rt = signIn(DELEGATED_SCOPES).get("refresh_token").asText();
+        assertThat(refreshRequest(rt, DELEGATED_SCOPES).statusCode()).isEqualTo(200);
+
+        fake.revokeGrants(TENANT, CAROL, 50173);
+        HttpResponse<String> revoked = refreshRequest(rt, DELEGATED_SCOPES);
+        JsonNode error = assertEntraError(revoked, 400, "invalid_grant", 50173);
+        assertThat(error.get("error_description").asText())
+                .startsWith("AADSTS50173: The provided grant has expired due to it being revoked")
+                .contains("\r\nTrace ID: ", "\r\nCorrelation ID: ", "\r\nTimestamp: ");
+        assertThat(error.get("error_uri").asText()).endsWith("?code=50173");
+        assertThat(error.has("timestamp") && error.has("trace_id") && error.has("correlation_id")).isTrue();
+        // the rotated successor is revoked too, and a new sign-in works again
+        assertEntraError(refreshRequest(fake.lastRefreshTokenIssued(CAROL).orElseThrow(), DELEGATED_SCOPES), 400,
+                "invalid_grant", 50173);
+        String fresh = signIn(DELEGATED_SCOPES).get("refresh_token").asText();
+        assertThat(refreshRequest(fresh, DELEGATED_SCOPES).statusCode()).isEqualTo(200);
+        fake.revokeGrants(TENANT, CAROL, 700082);
+        assertThat(assertEntraError(refreshRequest(fresh, DELEGATED_SCOPES), 400, "invalid_grant", 700082)
+                .get("error_description").asText()).startsWith("AADSTS700082: The refresh token has expired due to "
+                + "inactivity.");
+
+        // transient faults apply to the delegated grants; a code survives a 503
+        fake.signInAs(TENANT, ALICE);
+        Pkce pkce = Pkce.create();
+        String code = codeFor(pkce, DELEGATED_SCOPES);
+        FaultHandle unavailable = fake.fault(Fault.tokenUnavailable().retryAfter(1));
+        HttpResponse<String> busy = redeemCode(code, REDIRECT, pkce.verifier(), DELEGATED_SCOPES);
+        assertEntraError(busy, 503, "temporarily_unavailable", 50033);
+        assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+        HttpResponse<String> retried = redeemCode(code, REDIRECT, pkce.verifier(), DELEGATED_SCOPES);
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(unavailable.fired()).isEqualTo(1);
+        String aliceRt = json.readTree(retried.body()).get("refresh_token").asText();
+        FaultHandle refreshOnly = fake.fault(Fault.tokenUnavailable().forGrantType("refresh_token"));
+        assertThat(tokenRequest(CLIENT_ID, SECRET, GRAPH_SCOPE).statusCode()).isEqualTo(200);
+        assertEntraError(refreshRequest(aliceRt, DELEGATED_SCOPES), 503, "temporarily_unavailable", 50033);
+        assertThat(refreshOnly.fired()).isEqualTo(1);
+        assertThat(refreshRequest(aliceRt, DELEGATED_SCOPES).statusCode()).isEqualTo(200);
+
+        // an expired client secret fails every grant of that client
+        fake.registerClient(TENANT, OTHER_CLIENT_ID, SECRET);
+        fake.registerRedirectUri(TENANT, OTHER_CLIENT_ID, REDIRECT);
+        String otherCode = queryParams(tokenHttp.send(HttpRequest.newBuilder(URI.create(fake.authorizeEndpoint(TENANT)
+                + "?client_id=" + OTHER_CLIENT_ID + "&response_type=code&response_mode=query&redirect_uri="
+                + enc(REDIRECT) + "&scope=" + enc(DELEGATED_SCOPES))).build(), HttpResponse.BodyHandlers.ofString())
+                .headers().firstValue("Location").orElseThrow()).get("code");
+        fake.expireClientSecret(TENANT, OTHER_CLIENT_ID);
+        JsonNode expired = assertEntraError(post(tokenHttp, fake.tokenEndpoint(TENANT), form(OTHER_CLIENT_ID, SECRET,
+                GRAPH_SCOPE)), 401, "invalid_client", 7000222);
+        assertThat(expired.get("error_description").asText()).startsWith("AADSTS7000222: The provided client secret "
+                + "keys for app '" + OTHER_CLIENT_ID + "' are expired.");
+        assertEntraError(post(tokenHttp, fake.tokenEndpoint(TENANT), "grant_type=authorization_code&code="
+                + enc(otherCode) + "&redirect_uri=" + enc(REDIRECT) + "&client_id=" + OTHER_CLIENT_ID
+                + "&client_secret=" + enc(SECRET) + "&scope=" + enc(DELEGATED_SCOPES)), 401, "invalid_client", 7000222);
+        assertEntraError(post(tokenHttp, fake.tokenEndpoint(TENANT), form(OTHER_CLIENT_ID, "wrong", GRAPH_SCOPE)), 401,
+                "invalid_client", 7000215);
+        fake.registerClient(TENANT, OTHER_CLIENT_ID, "a-new-secret");
+        assertThat(post(tokenHttp, fake.tokenEndpoint(TENANT), form(OTHER_CLIENT_ID, "a-new-secret", GRAPH_SCOPE))
+                .statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void delegatedTokensOpenTheUsersOwnAndGrantedMailboxesOnly() throws Exception {
+        fake.mailbox(ALICE);
+        fake.mailbox(BOB);
+        fake.mailbox(SHARED);
+        fake.signInAs(TENANT, ALICE);
+        String token = signIn(DELEGATED_SCOPES).get("access_token").asText();
+
+        assertThat(get(fake.graphBaseUrl() + "/users/" + ALICE + "/mailFolders", token).statusCode()).isEqualTo(200);
+        assertThat(get(fake.graphBaseUrl() + "/me/mailFolders/inbox", token).statusCode()).isEqualTo(200);
+        HttpResponse<String> notGranted = get(fake.graphBaseUrl() + "/users/" + SHARED + "/mailFolders", token);
+        assertThat(notGranted.statusCode()).isEqualTo(403);
+        assertThat(json.readTree(notGranted.body()).at("/error/code").asText()).isEqualTo("ErrorAccessDenied");
+        assertThat(json.readTree(notGranted.body()).at("/error/message").asText())
+                .isEqualTo("Access is denied. Check credentials and try again.");
+
+        fake.grantMailboxAccess(ALICE, SHARED.toUpperCase(Locale.ROOT));
+        try {
+            assertThat(get(fake.graphBaseUrl() + "/users/" + SHARED + "/mailFolders", token).statusCode())
+                    .isEqualTo(200);
+            HttpResponse<String> otherUser = get(fake.graphBaseUrl() + "/users/" + BOB + "/mailFolders", token);
+            assertThat(otherUser.statusCode()).isEqualTo(403);
+            assertThat(json.readTree(otherUser.body()).at("/error/code").asText()).isEqualTo("ErrorAccessDenied");
+            // a shared mailbox needs a .Shared permission
+            String ownOnly = fake.mintDelegatedToken(TENANT, ALICE, "Mail.ReadWrite");
+            assertThat(get(fake.graphBaseUrl() + "/users/" + SHARED + "/mailFolders", ownOnly).statusCode())
+                    .isEqualTo(403);
+            assertThat(get(fake.graphBaseUrl() + "/users/" + ALICE + "/mailFolders", ownOnly).statusCode())
+                    .isEqualTo(200);
+        } finally {
+            fake.revokeMailboxAccess(ALICE, SHARED);
+        }
+        assertThat(get(fake.graphBaseUrl() + "/users/" + SHARED + "/mailFolders", token).statusCode()).isEqualTo(403);
+        // app-only tokens are not limited to a user
+        assertThat(get(fake.graphBaseUrl() + "/users/" + BOB + "/mailFolders", httpToken()).statusCode())
+                .isEqualTo(200);
+        assertThat(get(fake.graphBaseUrl() + "/me/mailFolders", httpToken()).statusCode()).isEqualTo(400);
+        assertThat(fake.graphRequests()).allSatisfy(r -> assertThat(r.toString()).doesNotContain(token));
+    }
+
+    @Test
+    void msal4jRunsTheAuthorizationCodeFlowWithPkceAndASilentRefresh() throws Exception {
+        fake.mailbox(ALICE);
+        fake.signInAs(TENANT, ALICE);
+        String authority = fake.authority(TENANT);
+        ConfidentialClientApplication app = ConfidentialClientApplication
+                .builder(CLIENT_ID, ClientCredentialFactory.createFromSecret(SECRET))
+                .authority(authority)
+                .instanceDiscovery(false)
+                .validateAuthority(false)
+                .sslSocketFactory(fake.clientSslContext().getSocketFactory())
+                .build();
+        Set<String> scopes = Set.of("https://graph.microsoft.com/Mail.ReadWrite",
+                "https://graph.microsoft.com/Mail.ReadWrite.Shared");
+        Pkce pkce = Pkce.create();
+        String state = UUID.randomUUID().toString();
+
+        URL url = app.getAuthorizationRequestUrl(AuthorizationRequestUrlParameters.builder(REDIRECT, scopes)
+                .codeChallenge(pkce.challenge()).codeChallengeMethod("S256").state(state)
+                .responseMode(ResponseMode.FORM_POST).build());
+        assertThat(url.toString()).startsWith(fake.authorizeEndpoint(TENANT) + "?");
+        HttpResponse<String> page = send(tokenHttp, HttpRequest.newBuilder(url.toURI()).build());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+        PostedForm form = PostedForm.parse(page.body());
+        assertThat(form.action()).isEqualTo(REDIRECT);
+        assertThat(form.fields().get("state")).isEqualTo(state);
+
+        IAuthenticationResult first = app.acquireToken(AuthorizationCodeParameters
+                .builder(form.fields().get("code"), URI.create(REDIRECT)).scopes(scopes)
+                .codeVerifier(pkce.verifier()).build()).get(30, TimeUnit.SECONDS);
+        assertThat(first.accessToken()).startsWith("fake-at-");
+        assertThat(first.account().username()).isEqualTo(ALICE);
+        assertThat(first.account().homeAccountId()).isEqualTo(aliceOid + "." + fake.tenantId(TENANT));
+        Set<IAccount> accounts = app.getAccounts().get(30, TimeUnit.SECONDS);
+        assertThat(accounts).hasSize(1);
+        String firstRefreshToken = fake.lastRefreshTokenIssued(ALICE).orElseThrow();
+
+        // old refresh tokens die on rotation: the second refresh works only if msal4j kept the rotated one
+        fake.revokeOldRefreshTokensOnRotation(true);
+        int redemptions = fake.refreshRedemptions();
+        IAuthenticationResult refreshed = app.acquireTokenSilently(SilentParameters
+                .builder(scopes, accounts.iterator().next()).forceRefresh(true).authorityUrl(authority).build())
+                .get(30, TimeUnit.SECONDS);
+        assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 1);
+        assertThat(refreshed.accessToken()).startsWith("fake-at-").isNotEqualTo(first.accessToken());
+        assertThat(refreshed.metadata().tokenSource()).isEqualTo(TokenSource.IDENTITY_PROVIDER);
+        assertThat(get(fake.graphBaseUrl() + "/users/" + ALICE + "/mailFolders", refreshed.accessToken())
+                .statusCode()).isEqualTo(200);
+        assertEntraError(refreshRequest(firstRefreshToken, String.join(" ", scopes) + " offline_access"), 400,
+                "invalid_grant", 70008);
+        IAuthenticationResult again = app.acquireTokenSilently(SilentParameters.builder(scopes,
+                accounts.iterator().next()).forceRefresh(true).authorityUrl(authority).build())
+                .get(30, TimeUnit.SECONDS);
+        assertThat(again.accessToken()).isNotIn(first.accessToken(), refreshed.accessToken());
+        assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 2);
+
+        // a revoked grant reaches the caller as MsalInteractionRequiredException with Entra's code
+        fake.revokeGrants(TENANT, ALICE, 50173);
+        assertThatThrownBy(() -> app.acquireTokenSilently(SilentParameters.builder(scopes,
+                accounts.iterator().next()).forceRefresh(true).authorityUrl(authority).build()).get(30,
+                TimeUnit.SECONDS)).hasCauseInstanceOf(MsalInteractionRequiredException.class)
+                .hasMessageContaining("AADSTS50173");
+
+        List<LoggedRequest> grants = fake.tokenRequests().stream().filter(r -> r.grantType() != null).toList();
+        assertThat(grants).extracting(LoggedRequest::grantType).containsExactly("authorization_code",
+                "refresh_token", "refresh_token", "refresh_token", "refresh_token");
+        assertThat(grants).allSatisfy(r -> assertThat(r.clientId()).isEqualTo(CLIENT_ID));
+    }
+
     // ================================================================== helpers
+
+    // ------------------------------------------------------------------ delegated helpers
+
+    /** A PKCE pair: a 43-character verifier and its S256 challenge. */
+    private record Pkce(String verifier, String challenge) {
+        static Pkce create() throws Exception {
+            byte[] bytes = new byte[32];
+            new SecureRandom().nextBytes(bytes);
+            String verifier = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+            String challenge = Base64.getUrlEncoder().withoutPadding().encodeToString(MessageDigest
+                    .getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII)));
+            return new Pkce(verifier, challenge);
+        }
+    }
+
+    /** The auto-submitting form of a {@code response_mode=form_post} answer, with HTML entities decoded. */
+    private record PostedForm(String method, String action, Map<String, String> fields) {
+        private static final Pattern FORM = Pattern.compile("<form\\s+method=\"([^\"]*)\"[^>]*?action=\"([^\"]*)\"");
+        private static final Pattern INPUT = Pattern.compile(
+                "<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\"\\s*/>");
+
+        static PostedForm parse(String html) {
+            Matcher form = FORM.matcher(html);
+            assertThat(form.find()).as(html).isTrue();
+            Map<String, String> fields = new LinkedHashMap<>();
+            Matcher input = INPUT.matcher(html);
+            while (input.find()) {
+                fields.put(unescape(input.group(1)), unescape(input.group(2)));
+            }
+            return new PostedForm(form.group(1), unescape(form.group(2)), fields);
+        }
+
+        private static String unescape(String s) {
+            return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+                    .replace("&amp;", "&");
+        }
+    }
+
+    private HttpResponse<String> authorize(String responseMode, String redirectUri, String state, Pkce pkce,
+                                           String scope) throws Exception {
+        String url = fake.authorizeEndpoint(TENANT) + "?client_id=" + enc(CLIENT_ID) + "&response_type=code"
+                + "&redirect_uri=" + enc(redirectUri) + "&scope=" + enc(scope) + "&state=" + enc(state)
+                + "&code_challenge=" + pkce.challenge() + "&code_challenge_method=S256&response_mode=" + responseMode
+                + "&prompt=select_account&login_hint=" + enc(ALICE);
+        return send(tokenHttp, HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build());
+    }
+
+    /** Runs the authorize endpoint (query mode) and returns the code. */
+    private String codeFor(Pkce pkce, String scope) throws Exception {
+        HttpResponse<String> response = authorize("query", REDIRECT, "s", pkce, scope);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(302);
+        return queryParams(response.headers().firstValue("Location").orElseThrow()).get("code");
+    }
+
+    private HttpResponse<String> redeemCode(String code, String redirectUri, String verifier, String scope)
+            throws Exception {
+        return post(tokenHttp, fake.tokenEndpoint(TENANT), "grant_type=authorization_code&code=" + enc(code)
+                + "&redirect_uri=" + enc(redirectUri) + (verifier == null ? "" : "&code_verifier=" + enc(verifier))
+                + "&client_id=" + enc(CLIENT_ID) + "&client_secret=" + enc(SECRET) + "&scope=" + enc(scope)
+                + "&client_info=1");
+    }
+
+    /** Authorize + code redemption for the signed-in user; returns the token response. */
+    private JsonNode signIn(String scope) throws Exception {
+        Pkce pkce = Pkce.create();
+        HttpResponse<String> response = redeemCode(codeFor(pkce, scope), REDIRECT, pkce.verifier(), scope);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return json.readTree(response.body());
+    }
+
+    private HttpResponse<String> refreshRequest(String refreshToken, String scope) throws Exception {
+        return post(tokenHttp, fake.tokenEndpoint(TENANT), "grant_type=refresh_token&refresh_token="
+                + enc(refreshToken) + "&client_id=" + enc(CLIENT_ID) + "&client_secret=" + enc(SECRET) + "&scope="
+                + enc(scope) + "&client_info=1");
+    }
+
+    private JsonNode refresh(String refreshToken, String scope) throws Exception {
+        HttpResponse<String> response = refreshRequest(refreshToken, scope);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return json.readTree(response.body());
+    }
+
+    /** Asserts Entra's error shape and returns the body. */
+    private JsonNode assertEntraError(HttpResponse<String> response, int status, String error, int aadsts)
+            throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        JsonNode body = json.readTree(response.body());
+        assertThat(body.get("error").asText()).as(response.body()).isEqualTo(error);
+        assertThat(body.get("error_codes").get(0).asInt()).as(response.body()).isEqualTo(aadsts);
+        assertThat(body.get("error_description").asText()).startsWith("AADSTS" + aadsts + ": ");
+        return body;
+    }
+
+    private static Map<String, String> queryParams(String url) {
+        Map<String, String> params = new LinkedHashMap<>();
+        String query = URI.create(url).getRawQuery();
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            params.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                    URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return params;
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    /** Checks the id token's RS256 signature with the key the fake publishes at {@code discovery/v2.0/keys}. */
+    private boolean verifiesWithPublishedKey(String[] jwt, String kid) throws Exception {
+        HttpResponse<String> keys = send(tokenHttp, HttpRequest.newBuilder(URI.create(fake.authorityHost() + "/"
+                + TENANT + "/discovery/v2.0/keys")).build());
+        JsonNode key = null;
+        for (JsonNode k : json.readTree(keys.body()).get("keys")) {
+            if (kid.equals(k.get("kid").asText())) {
+                key = k;
+            }
+        }
+        assertThat(key).as(keys.body()).isNotNull();
+        RSAPublicKeySpec spec = new RSAPublicKeySpec(
+                new BigInteger(1, Base64.getUrlDecoder().decode(key.get("n").asText())),
+                new BigInteger(1, Base64.getUrlDecoder().decode(key.get("e").asText())));
+        Signature rsa = Signature.getInstance("SHA256withRSA");
+        rsa.initVerify(KeyFactory.getInstance("RSA").generatePublic(spec));
+        rsa.update((jwt[0] + "." + jwt[1]).getBytes(StandardCharsets.US_ASCII));
+        return rsa.verify(Base64.getUrlDecoder().decode(jwt[2]));
+    }
 
     private static SSLContext sslContextFrom(Path trustStore, String password) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");

@@ -13,13 +13,14 @@ import java.util.List;
  * @param completedAt  time the response was completed, or {@code null} while the request is still in flight
  * @param method       HTTP method
  * @param path         percent-decoded path, e.g. {@code /v1.0/users/a@b.example/messages/AAMk.../$value}
- * @param query        raw (still encoded) query string or {@code null}
+ * @param query        raw (still encoded) query string or {@code null}; on the token server, values of credential
+ *                     parameters ({@code client_secret}, {@code code}, {@code refresh_token}, ...) are masked
  * @param prefer       the {@code Prefer} header value(s), comma-joined, or {@code null}
  * @param status       response status; 0 while in flight (or if no response could be written)
  * @param mailbox      lower-case mailbox address from {@code /users/{address}}, {@code null} for token requests
  * @param tokenRequest true for requests to the token (Entra) server
  * @param grantType    token requests: the {@code grant_type} parameter
- * @param clientId     token requests: the {@code client_id} parameter
+ * @param clientId     token and authorize requests: the {@code client_id} parameter
  * @param fault        description of the injected fault that acted on this request, or {@code null}
  */
 public record LoggedRequest(long sequence, Instant at, Instant completedAt, String method, String path, String query,

@@ -14,28 +14,54 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Entra-ID-shaped token server state and request handling (client credentials only). */
+/**
+ * Entra-ID-shaped token server: client registry and client authentication, access-token bookkeeping, the
+ * {@code client_credentials} grant, discovery documents; the delegated flows (authorize endpoint,
+ * {@code authorization_code}, {@code refresh_token}) are in {@link DelegatedAuth}.
+ */
 final class TokenEndpoint {
 
     static final String GRAPH_RESOURCE = "https://graph.microsoft.com";
+    static final Set<String> GRANT_TYPES = Set.of("client_credentials", "authorization_code", "refresh_token");
 
     enum Validity { VALID, EXPIRED, WRONG_AUDIENCE, UNKNOWN }
 
-    private record Issued(String tenant, String clientId, String resource, Instant expiresAt) {
+    /**
+     * Who a valid access token speaks for. {@code upn} is null for app-only (client credentials) tokens;
+     * {@code permissions} are the delegated permissions in lower case without the resource, e.g.
+     * {@code mail.readwrite}.
+     */
+    record Caller(String tenant, String clientId, String upn, Set<String> permissions) {
+        boolean delegated() {
+            return upn != null;
+        }
+
+        boolean has(String permission) {
+            return permissions.contains(permission.toLowerCase(Locale.ROOT));
+        }
+    }
+
+    private record Issued(String tenant, String clientId, String resource, Instant expiresAt, String upn,
+                          Set<String> permissions) {
         Issued expiredAt(Instant t) {
-            return new Issued(tenant, clientId, resource, t);
+            return new Issued(tenant, clientId, resource, t, upn, permissions);
         }
     }
 
     private final GraphFake fake;
     private final ObjectMapper json;
     private final SecureRandom random = new SecureRandom();
+    private final IdTokenSigner signer;
+    private final DelegatedAuth delegated;
     /** tenant (lower-case) → client id (lower-case) → secret. */
     private final Map<String, Map<String, String>> clients = new ConcurrentHashMap<>();
+    /** "tenant|client" (lower-case) of clients whose secret has expired. */
+    private final Set<String> expiredSecrets = ConcurrentHashMap.newKeySet();
     private final Map<String, Issued> tokens = new ConcurrentHashMap<>();
     private final AtomicInteger issuedCount = new AtomicInteger();
     private volatile Duration lifetime = Duration.ofHours(1);
@@ -43,6 +69,12 @@ final class TokenEndpoint {
     TokenEndpoint(GraphFake fake, ObjectMapper json) {
         this.fake = fake;
         this.json = json;
+        this.signer = new IdTokenSigner(json);
+        this.delegated = new DelegatedAuth(fake, this, json, signer);
+    }
+
+    DelegatedAuth delegated() {
+        return delegated;
     }
 
     // ------------------------------------------------------------------ state
@@ -50,6 +82,60 @@ final class TokenEndpoint {
     void registerClient(String tenant, String clientId, String secret) {
         clients.computeIfAbsent(tenant.toLowerCase(Locale.ROOT), t -> new ConcurrentHashMap<>())
                 .put(clientId.toLowerCase(Locale.ROOT), secret);
+        expiredSecrets.remove(clientKey(tenantKey(tenant), clientId));
+    }
+
+    void expireClientSecret(String tenant, String clientId) {
+        String t = resolveTenant(tenant);
+        if (t == null || !clientExists(t, clientId)) {
+            throw new IllegalArgumentException("no client '" + clientId + "' registered in tenant '" + tenant + "'");
+        }
+        expiredSecrets.add(clientKey(t, clientId));
+    }
+
+    boolean clientExists(String tenantKey, String clientId) {
+        Map<String, String> c = clients.get(tenantKey);
+        return c != null && clientId != null && c.containsKey(clientId.toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * The registered tenant a path segment names: its name (case-insensitive) or its tenant id (see
+     * {@link #tenantId}); null if none.
+     */
+    String resolveTenant(String segment) {
+        String lower = segment.toLowerCase(Locale.ROOT);
+        if (clients.containsKey(lower)) {
+            return lower;
+        }
+        for (String t : clients.keySet()) {
+            if (tenantId(t).equals(lower)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** {@link #resolveTenant} or, for tenants without clients yet, the lower-cased name. */
+    String tenantKey(String tenant) {
+        String t = resolveTenant(tenant);
+        return t != null ? t : tenant.toLowerCase(Locale.ROOT);
+    }
+
+    /** The tenant's id (a GUID derived from its name), used in {@code tid}, {@code utid} and {@code iss}. */
+    String tenantId(String tenant) {
+        return UUID.nameUUIDFromBytes(tenant.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static String clientKey(String tenantKey, String clientId) {
+        return tenantKey + "|" + clientId.toLowerCase(Locale.ROOT);
+    }
+
+    Duration lifetime() {
+        return lifetime;
+    }
+
+    void countIssued() {
+        issuedCount.incrementAndGet();
     }
 
     void lifetime(Duration d) {
@@ -73,6 +159,13 @@ final class TokenEndpoint {
         return newToken(tenant, clientId, GRAPH_RESOURCE, lifetime);
     }
 
+    /** Who a token speaks for, or null if it is unknown. */
+    Caller caller(String token) {
+        Issued issued = token == null ? null : tokens.get(token);
+        return issued == null ? null : new Caller(issued.tenant(), issued.clientId(), issued.upn(),
+                issued.permissions());
+    }
+
     Validity validate(String token) {
         Issued issued = token == null ? null : tokens.get(token);
         if (issued == null) {
@@ -85,10 +178,21 @@ final class TokenEndpoint {
     }
 
     private String newToken(String tenant, String clientId, String resource, Duration life) {
+        return store(new Issued(tenant, clientId, resource, Instant.now().plus(life), null, Set.of()));
+    }
+
+    /** A delegated access token for the user (not counted; see {@link #countIssued()}). */
+    String newDelegatedToken(String tenant, String clientId, String resource, DelegatedAuth.User user,
+                             Set<String> permissions, Duration life) {
+        return store(new Issued(tenant, clientId, resource, Instant.now().plus(life), user.upn(),
+                Set.copyOf(permissions)));
+    }
+
+    private String store(Issued issued) {
         byte[] bytes = new byte[32];
         random.nextBytes(bytes);
         String token = "fake-at-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        tokens.put(token, new Issued(tenant, clientId, resource, Instant.now().plus(life)));
+        tokens.put(token, issued);
         return token;
     }
 
@@ -101,11 +205,16 @@ final class TokenEndpoint {
             Map<String, String> form = FakeHttp.parseForm(x.body);
             x.entry.grantType = form.get("grant_type");
             x.entry.clientId = form.get("client_id");
+        } else {
+            x.entry.clientId = x.option("client_id");
         }
         if (fake.applyFault(x, Fault.Target.TOKEN, path, null)) {
             return;
         }
-        if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0") && s.get(3).equals("token")) {
+        if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0") && s.get(3).equals("authorize")) {
+            delegated.authorize(x, s.get(0));
+        } else if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0")
+                && s.get(3).equals("token")) {
             if (!x.method.equals("POST")) {
                 entraError(x, 405, "invalid_request", 900561,
                         "The endpoint only accepts POST requests. Received a " + x.method + " request.");
@@ -122,15 +231,15 @@ final class TokenEndpoint {
             instanceDiscovery(x);
         } else if (x.method.equals("GET") && s.size() == 4 && s.get(1).equals("discovery")
                 && s.get(3).equals("keys")) {
-            ObjectNode keys = json.createObjectNode();
-            keys.putArray("keys");
-            send(x, 200, keys);
+            String tenant = resolveTenant(s.get(0));
+            send(x, 200, signer.jwks(fake.authorityHost() + "/" + tenantId(tenant != null ? tenant : s.get(0))
+                    + "/v2.0"));
         } else {
             entraError(x, 404, "invalid_request", 90027, "The request path " + path + " is not supported by the fake.");
         }
     }
 
-    private void token(FakeExchange x, String tenant) throws IOException {
+    private void token(FakeExchange x, String tenantSegment) throws IOException {
         Map<String, String> form = FakeHttp.parseForm(x.body);
         String grantType = form.get("grant_type");
         String clientId = form.get("client_id");
@@ -152,15 +261,15 @@ final class TokenEndpoint {
             missing(x, "grant_type");
             return;
         }
-        Map<String, String> tenantClients = clients.get(tenant.toLowerCase(Locale.ROOT));
-        if (tenantClients == null) {
-            entraError(x, 400, "invalid_request", 90002, "Tenant '" + tenant + "' not found. Check to make sure you "
-                    + "have the correct tenant ID and are signing into the correct cloud. Check with your "
+        String tenant = resolveTenant(tenantSegment);
+        if (tenant == null) {
+            entraError(x, 400, "invalid_request", 90002, "Tenant '" + tenantSegment + "' not found. Check to make "
+                    + "sure you have the correct tenant ID and are signing into the correct cloud. Check with your "
                     + "subscription administrator, this may happen if there are no active subscriptions for the "
                     + "tenant.");
             return;
         }
-        if (!grantType.equals("client_credentials")) {
+        if (!GRANT_TYPES.contains(grantType)) {
             entraError(x, 400, "unsupported_grant_type", 70003,
                     "The app requested an unsupported grant type '" + grantType + "'.");
             return;
@@ -169,17 +278,17 @@ final class TokenEndpoint {
             missing(x, "client_id");
             return;
         }
-        String expected = tenantClients.get(clientId.toLowerCase(Locale.ROOT));
+        String expected = clients.get(tenant).get(clientId.toLowerCase(Locale.ROOT));
         if (expected == null) {
             entraError(x, 400, "unauthorized_client", 700016, "Application with identifier '" + clientId
-                    + "' was not found in the directory '" + tenant + "'. This can happen if the application has "
-                    + "not been installed by the administrator of the tenant or consented to by any user in the "
+                    + "' was not found in the directory '" + tenantSegment + "'. This can happen if the application "
+                    + "has not been installed by the administrator of the tenant or consented to by any user in the "
                     + "tenant. You may have sent your authentication request to the wrong tenant.");
             return;
         }
         if (secret == null || secret.isEmpty()) {
             entraError(x, 401, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is "
-                    + "required for the 'client_credentials' grant type.");
+                    + "required for the '" + grantType + "' grant type.");
             return;
         }
         if (!expected.equals(secret)) {
@@ -188,6 +297,27 @@ final class TokenEndpoint {
                     + "to app '" + clientId + "'.");
             return;
         }
+        if (expiredSecrets.contains(clientKey(tenant, clientId))) {
+            entraError(x, 401, "invalid_client", 7000222, "The provided client secret keys for app '" + clientId
+                    + "' are expired. Visit the Azure portal to create new keys for your app: "
+                    + "https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: "
+                    + "https://aka.ms/certCreds.");
+            return;
+        }
+        switch (grantType) {
+            case "authorization_code":
+                delegated.redeemCode(x, tenant, clientId, form);
+                return;
+            case "refresh_token":
+                delegated.redeemRefreshToken(x, tenant, clientId, form);
+                return;
+            default:
+                clientCredentials(x, tenant, clientId, form);
+        }
+    }
+
+    private void clientCredentials(FakeExchange x, String tenant, String clientId, Map<String, String> form)
+            throws IOException {
         String scope = form.get("scope");
         if (scope == null || scope.isBlank()) {
             missing(x, "scope");
@@ -213,6 +343,11 @@ final class TokenEndpoint {
         body.put("expires_in", life.getSeconds());
         body.put("ext_expires_in", life.getSeconds());
         body.put("access_token", token);
+        sendToken(x, body);
+    }
+
+    /** 200 with a token response body and Entra's no-cache headers. */
+    void sendToken(FakeExchange x, ObjectNode body) throws IOException {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Cache-Control", "no-store, no-cache");
         headers.put("Pragma", "no-cache");
@@ -220,15 +355,15 @@ final class TokenEndpoint {
         x.respond(200, FakeHttp.ENTRA_JSON, headers, FakeExchange.Body.of(json.writeValueAsBytes(body)));
     }
 
-    private void missing(FakeExchange x, String parameter) throws IOException {
+    void missing(FakeExchange x, String parameter) throws IOException {
         entraError(x, 400, "invalid_request", 900144,
                 "The request body must contain the following parameter: '" + parameter + "'.");
     }
 
     private void openIdConfiguration(FakeExchange x, String tenant) throws IOException {
         String base = fake.authorityHost() + "/" + tenant;
-        String tenantId = UUID.nameUUIDFromBytes(tenant.toLowerCase(Locale.ROOT).getBytes(StandardCharsets.UTF_8))
-                .toString();
+        String resolved = resolveTenant(tenant);
+        String tenantId = tenantId(resolved != null ? resolved : tenant);
         ObjectNode c = json.createObjectNode();
         c.put("token_endpoint", base + "/oauth2/v2.0/token");
         c.putArray("token_endpoint_auth_methods_supported")

@@ -1,0 +1,231 @@
+package dev.mailintake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.mailintake.testsupport.FakeMailbox;
+import dev.mailintake.testsupport.GraphFake;
+import dev.mailintake.testsupport.Mimes;
+import dev.mailintake.testsupport.TestApp;
+import dev.mailintake.testsupport.TestSecrets;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The delegated sign-in through the application's own admin routes, without a browser: /oauth/start → the fake
+ * Entra authorize endpoint → its form_post to /oauth/callback → grant stored encrypted → the shared mailbox is
+ * imported with the signed-in user's token. Then refresh rotation, revocation, forged/replayed states, escaped
+ * provider errors and configuration changes.
+ */
+class DelegatedAuthTest {
+    private static final String ADMIN = "admin@contoso.test";
+    private static final String SHARED = "scans@contoso.test";
+    private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
+    private static final String SCOPES = "https://graph.microsoft.com/Mail.ReadWrite"
+            + " https://graph.microsoft.com/Mail.ReadWrite.Shared https://graph.microsoft.com/User.Read offline_access";
+
+    @TempDir
+    Path tmp;
+    private GraphFake fake;
+    private FakeMailbox shared;
+    private TestApp app;
+    private int adminPort;
+    private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private HttpClient toProvider;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fake = TestApp.startFake();
+        fake.registerUser(TestApp.TENANT, ADMIN, "Ada Admin");
+        fake.mailbox(ADMIN);
+        shared = fake.mailbox(SHARED);
+        fake.grantMailboxAccess(ADMIN, SHARED);
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            adminPort = socket.getLocalPort();
+        }
+        fake.registerRedirectUri(TestApp.TENANT, TestApp.CLIENT_ID, "http://localhost:" + adminPort + "/oauth/callback");
+        toProvider = HttpClient.newBuilder().sslContext(fake.clientSslContext())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (app != null) {
+            app.close();
+        }
+        fake.close();
+    }
+
+    private Map<String, String> settings(String scopes) {
+        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(tmp.resolve("data")));
+        s.putAll(TestApp.connection("contoso", fake, TestApp.TENANT, TestApp.CLIENT_ID, TestSecrets.CLIENT_SECRET));
+        s.put("mailintake.connections.contoso.flow", "delegated");
+        s.put("mailintake.connections.contoso.scopes", scopes);
+        s.put("mailintake.admin.port", String.valueOf(adminPort));
+        s.put("mailintake.mailboxes.scans.connection", "contoso");
+        s.put("mailintake.mailboxes.scans.address", SHARED);
+        s.put("mailintake.mailboxes.scans.poll", "1s");
+        s.put("mailintake.mailboxes.scans.create-folders", "true");
+        s.put("mailintake.mailboxes.scans.target", "folder:" + tmp.resolve("out"));
+        return s;
+    }
+
+    private HttpResponse<String> get(HttpClient client, String url) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Follows /oauth/start to the provider and returns the provider's auto-submitting form (action, fields). */
+    private Map.Entry<String, Map<String, String>> startSignIn() throws Exception {
+        HttpResponse<String> start = get(browser, "http://127.0.0.1:" + adminPort + "/oauth/start/contoso");
+        assertThat(start.statusCode()).isEqualTo(302);
+        String location = start.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith(fake.authorizeEndpoint(TestApp.TENANT)).contains("code_challenge_method=S256")
+                .contains("response_mode=form_post").contains("state=");
+        HttpResponse<String> page = get(toProvider, location);
+        assertThat(page.statusCode()).isEqualTo(200);
+        Matcher action = Pattern.compile("<form[^>]*action=\"([^\"]+)\"").matcher(page.body());
+        assertThat(action.find()).as(page.body()).isTrue();
+        Map<String, String> fields = new LinkedHashMap<>();
+        Matcher input = Pattern.compile("<input[^>]*name=\"([^\"]+)\"[^>]*value=\"([^\"]*)\"").matcher(page.body());
+        while (input.find()) {
+            fields.put(input.group(1), unescape(input.group(2)));
+        }
+        return Map.entry(unescape(action.group(1)), fields);
+    }
+
+    private static String unescape(String html) {
+        return html.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")
+                .replace("&#x27;", "'").replace("&amp;", "&");
+    }
+
+    private HttpResponse<String> post(String action, Map<String, String> fields) throws Exception {
+        String form = fields.entrySet().stream().map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
+                + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+        String target = action.replace("http://localhost:", "http://127.0.0.1:");
+        return browser.send(HttpRequest.newBuilder(URI.create(target))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String rawGrantColumn() throws Exception {
+        String url = "jdbc:h2:file:" + tmp.resolve("data").toAbsolutePath().resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE";
+        try (Connection c = DriverManager.getConnection(url, "sa", "");
+             ResultSet rs = c.createStatement().executeQuery("SELECT cache, state FROM mi_grants WHERE connection = 'contoso'")) {
+            return rs.next() ? rs.getString(1) + "|" + rs.getString(2) : "";
+        }
+    }
+
+    @Test
+    void signInStoresAnEncryptedGrantAndImportsTheSharedMailboxWithIt() throws Exception {
+        shared.addMessage("inbox", Mimes.pdfMessage("<d1@example.com>", "d1", 200), T0);
+        app = TestApp.start(settings(SCOPES));
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, app.healthUrl()).body().contains("not authorized yet"));
+
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        HttpResponse<String> done = post(form.getKey(), form.getValue());
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+        assertThat(done.body()).contains("authorized as " + ADMIN);
+        assertThat(done.headers().firstValue("code")).isEmpty();
+
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
+        String refreshToken = fake.lastRefreshTokenIssued(ADMIN).orElseThrow();
+        String raw = rawGrantColumn();
+        assertThat(raw).endsWith("|AUTHORIZED").startsWith("v1:").doesNotContain(refreshToken).doesNotContain("fake-at-");
+
+        // the same answer again: refused, nothing changes
+        HttpResponse<String> replay = post(form.getKey(), form.getValue());
+        assertThat(replay.statusCode()).isEqualTo(400);
+        assertThat(replay.body()).contains("already used");
+        Map<String, String> forged = new LinkedHashMap<>(form.getValue());
+        forged.put("state", "forged-by-someone");
+        assertThat(post(form.getKey(), forged).body()).contains("unknown state");
+    }
+
+    @Test
+    void refreshRotationIsSavedAndARevokedGrantPausesOnlyItsMailboxes() throws Exception {
+        fake.revokeOldRefreshTokensOnRotation(true);
+        FakeMailbox orders = fake.mailbox("orders@contoso.test");
+        Map<String, String> s = settings(SCOPES);
+        s.putAll(TestApp.connection("apponly", fake, TestApp.TENANT, TestApp.CLIENT_ID, TestSecrets.CLIENT_SECRET));
+        s.put("mailintake.mailboxes.orders.connection", "apponly");
+        s.put("mailintake.mailboxes.orders.address", "orders@contoso.test");
+        s.put("mailintake.mailboxes.orders.poll", "1s");
+        s.put("mailintake.mailboxes.orders.create-folders", "true");
+        s.put("mailintake.mailboxes.orders.target", "folder:" + tmp.resolve("orders"));
+        app = TestApp.start(s);
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+
+        int before = fake.refreshRedemptions();
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        // the second refresh only works if the first one's rotated refresh token was saved
+        assertThat(fake.refreshRedemptions()).isEqualTo(before + 2);
+        assertThat(rawGrantColumn()).endsWith("|AUTHORIZED");
+
+        fake.revokeGrants(TestApp.TENANT, ADMIN, 50173);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
+        fake.expireAllTokens();
+        shared.addMessage("inbox", Mimes.pdfMessage("<p1@example.com>", "p1", 200), T0);
+        orders.addMessage("inbox", Mimes.pdfMessage("<o1@example.com>", "o1", 200), T0);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() ->
+                orders.messagesIn("Inbox/Processed").size() == 1
+                        && get(browser, app.healthUrl()).body().contains("AADSTS50173"));
+        assertThat(shared.messagesIn("inbox")).hasSize(1);
+
+        // signing in again resumes the paused mailbox by itself
+        Map.Entry<String, Map<String, String>> again = startSignIn();
+        assertThat(post(again.getKey(), again.getValue()).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
+    }
+
+    @Test
+    void providerErrorsAreShownEscapedAndStoreNothing() throws Exception {
+        app = TestApp.start(settings(SCOPES));
+        fake.failNextAuthorize("access_denied", "<script>alert('x')</script> AADSTS65004: User declined to consent");
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        HttpResponse<String> answer = post(form.getKey(), form.getValue());
+        assertThat(answer.statusCode()).isEqualTo(400);
+        assertThat(answer.body()).contains("access_denied").contains("&lt;script&gt;").doesNotContain("<script>");
+        assertThat(answer.headers().firstValue("Content-Security-Policy")).contains("default-src 'none'");
+        assertThat(rawGrantColumn()).isEmpty();
+    }
+
+    @Test
+    void aConfigurationChangeRequiresANewSignIn() throws Exception {
+        shared.addMessage("inbox", Mimes.pdfMessage("<c1@example.com>", "c1", 200), T0);
+        app = TestApp.start(settings(SCOPES));
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
+        app.close();
+
+        app = TestApp.start(settings(SCOPES.replace(" https://graph.microsoft.com/User.Read", "")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> get(browser, app.healthUrl()).body()
+                .contains("re-authorization required"));
+        assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
+    }
+}
