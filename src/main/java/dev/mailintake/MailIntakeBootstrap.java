@@ -12,6 +12,7 @@ import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
 import dev.mailintake.config.RefreshConfig;
+import dev.mailintake.config.Secret;
 import dev.mailintake.config.MailIntakeConfig;
 import dev.mailintake.config.MailboxConfig;
 import dev.mailintake.graph.GraphClient;
@@ -32,7 +33,9 @@ import dev.mailintake.store.GrantStore;
 import dev.mailintake.store.Ledger;
 import dev.mailintake.store.OAuthStates;
 import dev.mailintake.store.SecretBox;
+import dev.mailintake.web.AdminAccess;
 import dev.mailintake.web.AuthorizationFlow;
+import dev.mailintake.web.StatusPage;
 import dev.mailintake.store.Store;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -144,6 +147,9 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                 new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens));
         camel.getRegistry().bind("tokenRefresher", new TokenRefresher(delegated, tokens,
                 RefreshPolicy.of(config.refresh().window()), clock, Duration.ofSeconds(5), 4));
+        camel.getRegistry().bind("adminAccess", new AdminAccess(config.admin().password().map(Secret::value)));
+        camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens,
+                camel.createProducerTemplate()));
         addRefreshRoute(camel, config.refresh());
         if (!delegated.isEmpty()) {
             LOG.info("Delegated connections {}: sign in at {}/oauth/start/<connection>; register the redirect URI {}",

@@ -228,4 +228,46 @@ class DelegatedAuthTest {
                 .contains("re-authorization required"));
         assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
     }
+
+    @Test
+    void statusPageShowsStatesAndRefreshesOnAPostWithItsCsrfToken() throws Exception {
+        app = TestApp.start(settings(SCOPES));
+        String base = "http://127.0.0.1:" + adminPort;
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, base + "/").body().contains("paused"));
+        String before = get(browser, base + "/").body();
+        assertThat(before).contains("never authorized").contains("href=\"/oauth/start/contoso\"").contains("scans@contoso.test");
+
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, base + "/").body().contains("authorized as " + ADMIN));
+
+        HttpResponse<String> forged = post(base + "/actions/refresh-tokens", Map.of("csrf", "guess"));
+        assertThat(forged.statusCode()).isEqualTo(403);
+        Matcher csrf = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(get(browser, base + "/").body());
+        assertThat(csrf.find()).isTrue();
+        int redemptions = fake.refreshRedemptions();
+        HttpResponse<String> refreshed = post(base + "/actions/refresh-tokens", Map.of("csrf", csrf.group(1)));
+        assertThat(refreshed.statusCode()).isEqualTo(303);
+        assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 1);
+
+        String page = get(browser, base + "/?done=refreshed").body();
+        assertThat(page).contains("Token refresh run finished").doesNotContain("fake-at-").doesNotContain("fake-rt-")
+                .doesNotContain(TestSecrets.CLIENT_SECRET);
+    }
+
+    @Test
+    void beyondLocalhostTheAdminPagesNeedThePassword() throws Exception {
+        Map<String, String> s = settings(SCOPES);
+        s.put("mailintake.admin.host", "0.0.0.0");
+        s.put("mailintake.admin.password", "correct horse battery staple");
+        app = TestApp.start(s);
+        String base = "http://127.0.0.1:" + adminPort;
+        assertThat(get(browser, base + "/").statusCode()).isEqualTo(401);
+        assertThat(get(browser, base + "/oauth/start/contoso").statusCode()).isEqualTo(401);
+        String basic = java.util.Base64.getEncoder().encodeToString("admin:correct horse battery staple".getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> ok = browser.send(HttpRequest.newBuilder(URI.create(base + "/"))
+                .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.body()).contains("Mail Intake").doesNotContain("correct horse");
+    }
 }

@@ -38,6 +38,7 @@ public final class ConfigLoader {
             "max-messages-per-poll", "page-size", "request-budget", "max-delivery-attempts", "enabled");
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
+            "admin.password",
             "refresh.cron", "refresh.window");
     /** Delegated Graph permissions (the resource prefix is added from graph-base-url). */
     static final List<String> DELEGATED_GRAPH_SCOPES = List.of("Mail.ReadWrite", "Mail.ReadWrite.Shared",
@@ -88,7 +89,14 @@ public final class ConfigLoader {
         int adminPort = integer(global, PREFIX, "admin.port", 8765, 1, 65535, "");
         String adminHost = global.getOrDefault("admin.host", "127.0.0.1").trim();
         URI publicBase = uri(global, PREFIX, "admin.public-base-url", "http://localhost:" + adminPort, false);
-        AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase);
+        Optional<Secret> adminPassword = Optional.ofNullable(blankToNull(global.get("admin.password"))).map(Secret::new);
+        boolean loopback = adminHost.equals("localhost") || adminHost.startsWith("127.") || adminHost.equals("::1");
+        if (!loopback && adminPassword.isEmpty()) {
+            problems.add(PREFIX + "admin.password: the admin server listens on " + adminHost + ", beyond this machine;"
+                    + " set a password (mailintake.admin.password={{env:MAILINTAKE_ADMIN_PASSWORD}}) or keep"
+                    + " mailintake.admin.host=127.0.0.1 behind a reverse proxy");
+        }
+        AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase, adminPassword);
         Optional<String> refreshCron = quartzCron(props.getOrDefault(PREFIX + "refresh.cron", "0 5 * * * ?"));
         if (refreshCron.isEmpty()) {
             problems.add(PREFIX + "refresh.cron: give a cron, e.g. '0 5 * * * ?' or '5 * * * *' (five past every hour)");

@@ -116,4 +116,13 @@ class ConfigLoaderTest {
         m.put("mailintake.admin.public-base-url", "https://intake.contoso.com/");
         assertThat(new ConfigLoader(m).load().admin().redirectUri()).isEqualTo("https://intake.contoso.com/oauth/callback");
     }
+
+    @Test
+    void anAdminServerBeyondLocalhostNeedsAPassword() {
+        Map<String, String> m = valid();
+        m.put("mailintake.admin.host", "0.0.0.0");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).hasMessageContaining("mailintake.admin.password: the admin server listens on 0.0.0.0");
+        m.put("mailintake.admin.password", "s3cret-pass");
+        assertThat(new ConfigLoader(m).load().admin().password()).isPresent();
+    }
 }

@@ -1,0 +1,153 @@
+package dev.mailintake.web;
+
+import dev.mailintake.auth.AccessToken;
+import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.TokenService;
+import dev.mailintake.config.ConnectionConfig;
+import dev.mailintake.config.Flow;
+import dev.mailintake.config.MailIntakeConfig;
+import dev.mailintake.intake.Mailbox;
+import dev.mailintake.intake.MailboxStatus;
+import dev.mailintake.intake.Mailboxes;
+import dev.mailintake.store.Grant;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.ProducerTemplate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The status page ({@code GET /}) and its one state-changing action, {@code POST /actions/refresh-tokens} (with a
+ * CSRF token): every connection with its authorization state and every mailbox with its state, last poll and
+ * counts. Plain server-rendered HTML; never a secret or a token.
+ */
+public final class StatusPage {
+    private static final Logger LOG = LoggerFactory.getLogger(StatusPage.class);
+
+    private final MailIntakeConfig config;
+    private final Mailboxes mailboxes;
+    private final Map<String, DelegatedTokenSource> delegated;
+    private final TokenService tokens;
+    private final ProducerTemplate producer;
+    private final String csrfToken;
+
+    public StatusPage(MailIntakeConfig config, Mailboxes mailboxes, Map<String, DelegatedTokenSource> delegated,
+                      TokenService tokens, ProducerTemplate producer) {
+        this.config = config;
+        this.mailboxes = mailboxes;
+        this.delegated = Map.copyOf(delegated);
+        this.tokens = tokens;
+        this.producer = producer;
+        byte[] b = new byte[32];
+        new SecureRandom().nextBytes(b);
+        this.csrfToken = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /** {@code GET /}. */
+    public void render(Exchange exchange) {
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Mail Intake</title>")
+                .append("<meta name=\"viewport\" content=\"width=device-width\"><style>")
+                .append("body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}table{border-collapse:collapse;")
+                .append("width:100%;margin-bottom:2rem}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc}")
+                .append(".bad{color:#a00;font-weight:600}.ok{color:#060}</style></head><body><main>")
+                .append("<h1>Mail Intake</h1>");
+        Optional<String> flash = Optional.ofNullable(exchange.getIn().getHeader("done", String.class));
+        flash.filter("refreshed"::equals).ifPresent(f -> h.append("<p role=\"status\">Token refresh run finished.</p>"));
+
+        h.append("<h2>Connections</h2><table><thead><tr><th scope=\"col\">Connection</th><th scope=\"col\">Flow</th>")
+                .append("<th scope=\"col\">Authorization</th><th scope=\"col\">Access token valid until</th>")
+                .append("<th scope=\"col\">Refresh token last redeemed</th><th scope=\"col\">Action</th></tr></thead><tbody>");
+        for (ConnectionConfig c : config.connections().values()) {
+            h.append("<tr><th scope=\"row\">").append(Html.escape(c.name())).append("</th><td>")
+                    .append(c.flow() == Flow.DELEGATED ? "delegated" : "app-only").append("</td>");
+            if (c.flow() == Flow.DELEGATED) {
+                Optional<Grant> grant = delegated.get(c.name()).grant();
+                h.append("<td>").append(authorization(grant)).append("</td>");
+                h.append("<td>").append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td>");
+                h.append("<td>").append(time(grant.flatMap(Grant::refreshedAt))).append("</td>");
+                h.append("<td><a href=\"/oauth/start/").append(Html.escape(c.name())).append("\">Authorize</a></td>");
+            } else {
+                h.append("<td>client credentials</td><td>")
+                        .append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td><td>–</td><td></td>");
+            }
+            h.append("</tr>");
+        }
+        h.append("</tbody></table>");
+        if (!delegated.isEmpty()) {
+            h.append("<form method=\"post\" action=\"/actions/refresh-tokens\"><input type=\"hidden\" name=\"csrf\" value=\"")
+                    .append(csrfToken).append("\"><button type=\"submit\">Refresh tokens now</button></form>");
+        }
+
+        h.append("<h2>Mailboxes</h2><table><thead><tr><th scope=\"col\">Mailbox</th><th scope=\"col\">Address</th>")
+                .append("<th scope=\"col\">Connection</th><th scope=\"col\">State</th><th scope=\"col\">Last poll</th>")
+                .append("<th scope=\"col\">Imported</th><th scope=\"col\">Errors</th><th scope=\"col\">Postponed</th>")
+                .append("</tr></thead><tbody>");
+        for (Mailbox mb : mailboxes.all()) {
+            MailboxStatus s = mb.status();
+            boolean bad = s.state() == MailboxStatus.State.FAILED || s.state() == MailboxStatus.State.PAUSED;
+            h.append("<tr><th scope=\"row\">").append(Html.escape(mb.name())).append("</th><td>")
+                    .append(Html.escape(mb.config().address())).append("</td><td>")
+                    .append(Html.escape(mb.config().connection())).append("</td><td class=\"")
+                    .append(bad ? "bad" : "ok").append("\">").append(s.state().name().toLowerCase())
+                    .append(s.reason().map(r -> ": " + Html.escape(r)).orElse("")).append("</td><td>")
+                    .append(time(s.lastPoll())).append("</td><td>").append(s.importedCount()).append("</td><td>")
+                    .append(s.errorCount()).append("</td><td>").append(s.postponedCount()).append("</td></tr>");
+        }
+        h.append("</tbody></table></main></body></html>");
+        respond(exchange.getMessage(), 200, h.toString());
+    }
+
+    /** {@code POST /actions/refresh-tokens}: runs the refresh-tokens route now. */
+    public void refreshTokens(Exchange exchange) {
+        String csrf = exchange.getIn().getHeader("csrf", String.class);
+        Message out = exchange.getMessage();
+        if (csrf == null || !MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
+                csrfToken.getBytes(StandardCharsets.UTF_8))) {
+            respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
+            return;
+        }
+        LOG.info("token refresh requested from the status page");
+        producer.sendBody("direct:refresh-tokens", null);
+        out.removeHeaders("*");
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
+        out.setHeader("Location", "/?done=refreshed");
+        out.setBody("");
+    }
+
+    private static String authorization(Optional<Grant> grant) {
+        if (grant.isEmpty()) {
+            return "<span class=\"bad\">never authorized</span>";
+        }
+        Grant g = grant.get();
+        return switch (g.state()) {
+            case AUTHORIZED -> "<span class=\"ok\">authorized as " + Html.escape(g.account().orElse("?")) + "</span>";
+            case REAUTHORIZATION_REQUIRED -> "<span class=\"bad\">re-authorization required</span>: "
+                    + Html.escape(g.reason().orElse(""));
+            case ADMIN_MUST_FIX -> "<span class=\"bad\">admin must fix the app</span>: " + Html.escape(g.reason().orElse(""));
+        };
+    }
+
+    private static String time(Optional<Instant> t) {
+        return t.map(i -> "<time datetime=\"" + i + "\">" + i + "</time>").orElse("–");
+    }
+
+    private static void respond(Message out, int status, String html) {
+        out.removeHeaders("*");
+        out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        out.setHeader(Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
+        out.setHeader("Cache-Control", "no-store");
+        out.setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+        out.setHeader("X-Content-Type-Options", "nosniff");
+        out.setHeader("X-Frame-Options", "DENY");
+        out.setHeader("Referrer-Policy", "no-referrer");
+        out.setBody(html);
+    }
+}
