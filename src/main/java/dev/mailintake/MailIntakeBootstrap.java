@@ -146,7 +146,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("authorizationFlow", new AuthorizationFlow(delegated,
                 new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens));
         camel.getRegistry().bind("tokenRefresher", new TokenRefresher(delegated, tokens,
-                RefreshPolicy.of(config.refresh().window()), clock, Duration.ofSeconds(5), 4));
+                RefreshPolicy.of(config.refresh().window()), clock, config.refresh().retryDelay(), 4));
         camel.getRegistry().bind("adminAccess", new AdminAccess(config.admin().password().map(Secret::value)));
         camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens,
                 camel.createProducerTemplate()));

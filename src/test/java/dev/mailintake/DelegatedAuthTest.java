@@ -81,6 +81,7 @@ class DelegatedAuthTest {
         s.put("mailintake.connections.contoso.flow", "delegated");
         s.put("mailintake.connections.contoso.scopes", scopes);
         s.put("mailintake.admin.port", String.valueOf(adminPort));
+        s.put("mailintake.refresh.retry-delay", "200ms");
         s.put("mailintake.mailboxes.scans.connection", "contoso");
         s.put("mailintake.mailboxes.scans.address", SHARED);
         s.put("mailintake.mailboxes.scans.poll", "1s");
@@ -269,5 +270,27 @@ class DelegatedAuthTest {
                 .header("Authorization", "Basic " + basic).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.body()).contains("Mail Intake").doesNotContain("correct horse");
+    }
+
+    @Test
+    void tokenEndpointTroubleIsRetriedAndAnExpiredSecretIsTheAdminsToFix() throws Exception {
+        app = TestApp.start(settings(SCOPES));
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+
+        // 503 twice (msal4j retries one itself), then it works: refreshed, no state change
+        int before = fake.refreshRedemptions();
+        fake.fault(dev.mailintake.testsupport.Fault.tokenUnavailable().forGrantType("refresh_token").times(3));
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(fake.refreshRedemptions()).isEqualTo(before + 1);
+        assertThat(rawGrantColumn()).endsWith("|AUTHORIZED");
+
+        fake.expireClientSecret(TestApp.TENANT, TestApp.CLIENT_ID);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        String log = java.nio.file.Files.readString(Path.of(System.getProperty("mailintake.test.logdir", "target/test-logs"),
+                "test-run.log"));
+        assertThat(log).contains("connection 'contoso': the client secret has expired (invalid_client AADSTS7000222)");
+        // not the grant's fault: a new secret (configuration) makes it work again without a new sign-in
+        assertThat(rawGrantColumn()).endsWith("|AUTHORIZED");
     }
 }

@@ -71,13 +71,19 @@ public final class TokenRefresher {
                 LOG.info("connection '{}': tokens refreshed; access token valid until {}", name, token.expiresAt());
                 return;
             } catch (TokenException e) {
-                if (e.kind() != TokenException.Kind.TRANSIENT) {
-                    LOG.error("connection '{}': {} — its mailboxes are paused until this is fixed", name, e.getMessage());
+                if (e.kind() == TokenException.Kind.REAUTHORIZATION_REQUIRED) {
+                    LOG.error("{} — its mailboxes pause once their access token expires, until someone signs in at"
+                            + " /oauth/start/{}", e.getMessage(), name);
+                    return;
+                }
+                if (e.kind() == TokenException.Kind.ADMIN_MUST_FIX) {
+                    LOG.error("{} — an administrator must fix the app registration or mailintake.connections.{}.*",
+                            e.getMessage(), name);
                     return;
                 }
                 if (attempt >= attempts) {
-                    LOG.warn("connection '{}': token refresh still failing after {} attempts ({}); the current access"
-                            + " token stays in use, next try at the next run", name, attempt, e.getMessage());
+                    LOG.warn("{} (after {} attempts); the current access token stays in use, next try at the next run",
+                            e.getMessage(), attempt);
                     return;
                 }
                 sleep(backoff.multipliedBy(1L << (attempt - 1)));

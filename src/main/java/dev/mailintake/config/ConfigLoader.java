@@ -39,7 +39,7 @@ public final class ConfigLoader {
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
-            "refresh.cron", "refresh.window");
+            "refresh.cron", "refresh.window", "refresh.retry-delay");
     /** Delegated Graph permissions (the resource prefix is added from graph-base-url). */
     static final List<String> DELEGATED_GRAPH_SCOPES = List.of("Mail.ReadWrite", "Mail.ReadWrite.Shared",
             "MailboxSettings.ReadWrite", "User.Read");
@@ -97,18 +97,25 @@ public final class ConfigLoader {
                     + " mailintake.admin.host=127.0.0.1 behind a reverse proxy");
         }
         AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase, adminPassword);
-        Optional<String> refreshCron = quartzCron(props.getOrDefault(PREFIX + "refresh.cron", "0 5 * * * ?"));
+        Optional<String> refreshCron = quartzCron(global.getOrDefault("refresh.cron", "0 5 * * * ?"));
         if (refreshCron.isEmpty()) {
             problems.add(PREFIX + "refresh.cron: give a cron, e.g. '0 5 * * * ?' or '5 * * * *' (five past every hour)");
         }
         Duration refreshWindow;
         try {
-            refreshWindow = Units.duration(props.getOrDefault(PREFIX + "refresh.window", "30m"));
+            refreshWindow = Units.duration(global.getOrDefault("refresh.window", "30m"));
         } catch (RuntimeException e) {
             problems.add(PREFIX + "refresh.window: not a duration; use e.g. 30m");
             refreshWindow = Duration.ofMinutes(30);
         }
-        RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow);
+        Duration retryDelay;
+        try {
+            retryDelay = Units.duration(global.getOrDefault("refresh.retry-delay", "5s"));
+        } catch (RuntimeException e) {
+            problems.add(PREFIX + "refresh.retry-delay: not a duration; use e.g. 5s");
+            retryDelay = Duration.ofSeconds(5);
+        }
+        RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow, retryDelay);
 
         Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
         connectionProps.forEach((name, p) -> connection(name, p).ifPresent(c -> connections.put(name, c)));
