@@ -6,11 +6,7 @@ import com.microsoft.aad.msal4j.IClientCredential;
 import com.microsoft.aad.msal4j.ITokenCacheAccessAspect;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Secret;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.MalformedURLException;
-import java.nio.file.Files;
-import java.security.GeneralSecurityException;
 
 /** Builds msal4j confidential clients for a connection: authority, discovery switches, TLS trust, credential. */
 final class Msal {
@@ -43,13 +39,13 @@ final class Msal {
         if (c.clientSecret().isPresent()) {
             return ClientCredentialFactory.createFromSecret(c.clientSecret().get().value());
         }
-        try (InputStream in = Files.newInputStream(c.certificate().orElseThrow())) {
-            return ClientCredentialFactory.createFromCertificate(in,
+        try {
+            ClientCertificate cert = ClientCertificate.load(c.certificate().orElseThrow(), c.certificateKey(),
                     c.certificatePassword().map(Secret::value).orElse(""));
-        } catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("mailintake.connections." + c.name() + ".client-certificate: cannot read "
-                    + c.certificate().orElseThrow() + " (" + e.getClass().getSimpleName()
-                    + "); give a PKCS#12 file with the certificate and its private key and the right password", e);
+            return ClientCredentialFactory.createFromCertificate(cert.key(), cert.certificate());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("mailintake.connections." + c.name() + ".client-certificate: "
+                    + e.getMessage(), e);
         }
     }
 }

@@ -30,7 +30,7 @@ public final class ConfigLoader {
     private static final int MAX_GRAPH_CONCURRENCY = 4;
 
     static final Set<String> CONNECTION_KEYS = Set.of("provider", "flow", "tenant-id", "client-id", "client-secret",
-            "client-secret-file", "client-certificate", "client-certificate-password", "authority-host",
+            "client-secret-file", "client-certificate", "client-certificate-key", "client-certificate-password", "authority-host",
             "graph-base-url", "scopes", "instance-discovery", "trust-store", "trust-store-password");
     static final Set<String> MAILBOX_KEYS = Set.of("connection", "protocol", "address", "folders.inbox",
             "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
@@ -177,11 +177,17 @@ public final class ConfigLoader {
         String clientId = required(p, k, "client-id", "the Application (client) ID of the app registration");
         Optional<Secret> secret = secret(p, k, "client-secret", "client-secret-file");
         Optional<Path> certificate = Optional.ofNullable(blankToNull(p.get("client-certificate"))).map(Path::of);
+        Optional<Path> certificateKey = Optional.ofNullable(blankToNull(p.get("client-certificate-key"))).map(Path::of);
         Optional<Secret> certificatePassword = Optional.ofNullable(blankToNull(p.get("client-certificate-password")))
                 .map(Secret::new);
+        certificateKey.ifPresent(c -> {
+            if (!Files.isReadable(c)) {
+                problems.add(k + "client-certificate-key: file " + c.toAbsolutePath() + " is not readable; give the PEM file with the PKCS#8 private key");
+            }
+        });
         certificate.ifPresent(c -> {
             if (!Files.isReadable(c)) {
-                problems.add(k + "client-certificate: file " + c.toAbsolutePath() + " is not readable; give the path of a PKCS#12 (.p12/.pfx) file with the certificate and its private key");
+                problems.add(k + "client-certificate: file " + c.toAbsolutePath() + " is not readable; give the path of a PKCS#12 (.p12/.pfx) file, or a PEM file with the certificate and its PKCS#8 key");
             }
         });
         if (provider == Provider.GENERIC) {
@@ -191,8 +197,8 @@ public final class ConfigLoader {
             problems.add(k + "flow: 'device-code' is not available in this release; use flow=delegated (sign in through"
                     + " /oauth/start/" + name + ") or flow=client-credentials (app-only)");
         }
-        if (flow == Flow.CLIENT_CREDENTIALS && secret.isEmpty() && certificate.isEmpty()) {
-            problems.add(k + "client-secret: app-only connections need a client secret (client-secret={{env:VAR}} or client-secret-file=<path>) or client-certificate=<file.p12>");
+        if (secret.isEmpty() && certificate.isEmpty()) {
+            problems.add(k + "client-secret: connections need a client secret (client-secret={{env:VAR}} or client-secret-file=<path>) or client-certificate=<file.p12>");
         }
         if (secret.isPresent() && certificate.isPresent()) {
             problems.add(k + "client-certificate: give either client-secret or client-certificate, not both");
@@ -217,7 +223,7 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new ConnectionConfig(name, provider, flow, tenant, clientId, secret, certificate,
-                certificatePassword, authorityHost, graph, scopes, discovery, trustStore, trustStorePassword));
+                certificateKey, certificatePassword, authorityHost, graph, scopes, discovery, trustStore, trustStorePassword));
     }
 
     private Optional<MailboxConfig> mailbox(String name, Map<String, String> p, Path dataDir, Set<String> connectionNames) {

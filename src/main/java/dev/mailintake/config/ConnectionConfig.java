@@ -20,6 +20,7 @@ public record ConnectionConfig(
         String clientId,
         Optional<Secret> clientSecret,
         Optional<Path> certificate,
+        Optional<Path> certificateKey,
         Optional<Secret> certificatePassword,
         URI authorityHost,
         URI graphBaseUrl,

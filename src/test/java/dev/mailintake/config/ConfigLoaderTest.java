@@ -57,7 +57,7 @@ class ConfigLoaderTest {
                 .isInstanceOfSatisfying(ConfigurationException.class, e -> {
                     assertThat(e.problems()).hasSize(5);
                     assertThat(e.getMessage())
-                            .contains("mailintake.connections.contoso.client-secret: app-only connections need a client secret")
+                            .contains("mailintake.connections.contoso.client-secret: connections need a client secret")
                             .contains("mailintake.mailboxes.invoices.concurency: unknown mailbox setting 'concurency' (did you mean 'concurrency'?)")
                             .contains("mailintake.mailboxes.invoices.poll: 'often' is neither a duration")
                             .contains("mailintake.mailboxes.orders.connection: no connection named 'fabrikam'")
