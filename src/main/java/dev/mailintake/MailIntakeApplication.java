@@ -19,6 +19,18 @@ public final class MailIntakeApplication {
 
     public static void main(String[] args) throws Exception {
         String config = System.getenv("MAILINTAKE_CONFIG");
+        if (args.length > 0 && args[0].equals("authorize")) {
+            if (args.length < 3 || !args[2].equals("--device-code")) {
+                System.err.println("usage: java -jar mail-intake.jar authorize <connection> --device-code [--config <file>]");
+                System.exit(2);
+            }
+            for (int i = 0; i < args.length - 1; i++) {
+                if (args[i].equals("--config")) {
+                    config = args[i + 1];
+                }
+            }
+            System.exit(authorize(propertiesLocation(config), Map.of(), args[1], System.out));
+        }
         for (int i = 0; i < args.length - 1; i++) {
             if (args[i].equals("--config")) {
                 config = args[i + 1];
@@ -55,6 +67,37 @@ public final class MailIntakeApplication {
         }
         return Files.exists(Path.of("application.properties"))
                 ? "file:application.properties" : "classpath:application.properties";
+    }
+
+    /**
+     * {@code authorize <connection> --device-code}: configures the application without starting it, runs the device
+     * code flow for that connection (printing where to sign in), stores the grant and returns the exit code.
+     */
+    public static int authorize(String propertiesLocation, Map<String, String> overrides, String connection,
+                                java.io.PrintStream out) throws Exception {
+        MailIntakeBootstrap bootstrap = new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()),
+                GraphClient.RetryPolicy.defaults());
+        Main main = create(propertiesLocation, overrides, bootstrap);
+        try {
+            main.init();
+            @SuppressWarnings("unchecked")
+            Map<String, dev.mailintake.auth.DelegatedTokenSource> delegated = main.getCamelContext().getRegistry()
+                    .lookupByNameAndType("delegatedConnections", Map.class);
+            dev.mailintake.auth.DelegatedTokenSource source = delegated.get(connection);
+            if (source == null || !source.isDeviceCode()) {
+                out.println("No connection '" + connection + "' with flow=device-code in the configuration.");
+                return 2;
+            }
+            String account = source.authorizeWithDeviceCode(out::println);
+            out.println("Connection '" + connection + "' is authorized as " + account + ".");
+            return 0;
+        } catch (dev.mailintake.auth.TokenException e) {
+            out.println("Not authorized: " + e.getMessage());
+            return 1;
+        } finally {
+            bootstrap.close();
+            main.shutdown();
+        }
     }
 
     /** The application as {@code main} runs it; tests use the same with extra (override) properties. */

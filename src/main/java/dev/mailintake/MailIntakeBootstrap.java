@@ -101,7 +101,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         Map<String, DelegatedTokenSource> delegated = new LinkedHashMap<>();
         config.connections().forEach((name, c) -> {
             try {
-                if (c.flow() == Flow.DELEGATED) {
+                if (c.flow() == Flow.DELEGATED || c.flow() == Flow.DEVICE_CODE) {
                     DelegatedTokenSource source = new DelegatedTokenSource(c, grants);
                     delegated.put(name, source);
                     sources.put(name, source);
@@ -143,6 +143,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("mailboxes", mailboxes);
         camel.getRegistry().bind("ledger", ledger);
         camel.getRegistry().bind("tokenService", tokens);
+        camel.getRegistry().bind("delegatedConnections", Map.copyOf(delegated));
         camel.getRegistry().bind("authorizationFlow", new AuthorizationFlow(delegated,
                 new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens));
         camel.getRegistry().bind("tokenRefresher", new TokenRefresher(delegated, tokens,
@@ -176,8 +177,14 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
 
     @Override
     public void afterStop(BaseMainSupport main) {
+        close();
+    }
+
+    /** Closes the store (also when the application was only configured, e.g. for {@code authorize}). */
+    public void close() {
         if (store != null) {
             store.close();
+            store = null;
         }
     }
 

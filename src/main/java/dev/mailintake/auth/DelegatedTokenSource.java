@@ -1,6 +1,9 @@
 package dev.mailintake.auth;
 
+import com.microsoft.aad.msal4j.AbstractClientApplicationBase;
 import com.microsoft.aad.msal4j.AuthorizationCodeParameters;
+import com.microsoft.aad.msal4j.DeviceCodeFlowParameters;
+import com.microsoft.aad.msal4j.PublicClientApplication;
 import com.microsoft.aad.msal4j.AuthorizationRequestUrlParameters;
 import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IAccount;
@@ -11,6 +14,7 @@ import com.microsoft.aad.msal4j.Prompt;
 import com.microsoft.aad.msal4j.ResponseMode;
 import com.microsoft.aad.msal4j.SilentParameters;
 import dev.mailintake.config.ConnectionConfig;
+import dev.mailintake.config.Flow;
 import dev.mailintake.store.Grant;
 import dev.mailintake.store.GrantState;
 import dev.mailintake.store.GrantStore;
@@ -40,14 +44,15 @@ public final class DelegatedTokenSource implements TokenSource {
 
     private final ConnectionConfig connection;
     private final GrantStore grants;
-    private final ConfidentialClientApplication app;
+    private final AbstractClientApplicationBase app;
     private final Set<String> scopes;
     private final String fingerprint;
 
     public DelegatedTokenSource(ConnectionConfig connection, GrantStore grants) {
         this.connection = connection;
         this.grants = grants;
-        this.app = Msal.client(connection, new StoredCache());
+        this.app = connection.flow() == Flow.DEVICE_CODE ? Msal.publicClient(connection, new StoredCache())
+                : Msal.client(connection, new StoredCache());
         this.scopes = new LinkedHashSet<>();
         connection.scopes().stream().filter(s -> !RESERVED.contains(s)).forEach(scopes::add);
         this.fingerprint = fingerprint(connection);
@@ -68,8 +73,17 @@ public final class DelegatedTokenSource implements TokenSource {
         return connection.name();
     }
 
+    public boolean isDeviceCode() {
+        return app instanceof PublicClientApplication;
+    }
+
     /** The provider's authorization URL for a new sign-in (PKCE S256, one-time state, form_post answer). */
     public URI authorizationUrl(String redirectUri, String state, String codeVerifier) {
+        if (!(app instanceof ConfidentialClientApplication)) {
+            throw new TokenException(connection.name(), TokenException.Kind.ADMIN_MUST_FIX,
+                    "this connection signs in with the device code flow (java -jar mail-intake.jar authorize "
+                            + connection.name() + " --device-code)", null);
+        }
         String challenge = Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(codeVerifier));
         return URI.create(app.getAuthorizationRequestUrl(AuthorizationRequestUrlParameters
                 .builder(redirectUri, scopes)
@@ -83,10 +97,33 @@ public final class DelegatedTokenSource implements TokenSource {
 
     /** Redeems the authorization code and stores the new grant; returns who signed in. */
     public String redeem(String code, String redirectUri, String codeVerifier) {
+        if (!(app instanceof ConfidentialClientApplication confidential)) {
+            throw new TokenException(connection.name(), TokenException.Kind.ADMIN_MUST_FIX,
+                    "this connection signs in with the device code flow (java -jar mail-intake.jar authorize "
+                            + connection.name() + " --device-code)", null);
+        }
+        return store(() -> confidential.acquireToken(AuthorizationCodeParameters.builder(code, URI.create(redirectUri))
+                .scopes(scopes).codeVerifier(codeVerifier).build()), TIMEOUT_SECONDS);
+    }
+
+    /**
+     * The device code flow for headless servers: {@code instructions} gets Entra's message (the URL to open and the
+     * code to enter); returns who signed in once they did, after storing the grant.
+     */
+    public String authorizeWithDeviceCode(java.util.function.Consumer<String> instructions) {
+        if (!(app instanceof PublicClientApplication publicClient)) {
+            throw new IllegalStateException("connection '" + connection.name() + "' is not configured with"
+                    + " flow=device-code");
+        }
+        return store(() -> publicClient.acquireToken(DeviceCodeFlowParameters.builder(scopes,
+                code -> instructions.accept(code.message())).build()), 20 * 60);
+    }
+
+    private String store(java.util.function.Supplier<java.util.concurrent.CompletableFuture<IAuthenticationResult>> flow,
+                         long timeoutSeconds) {
         IAuthenticationResult result;
         try {
-            result = app.acquireToken(AuthorizationCodeParameters.builder(code, URI.create(redirectUri))
-                    .scopes(scopes).codeVerifier(codeVerifier).build()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            result = flow.get().get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);

@@ -4,6 +4,7 @@ import com.microsoft.aad.msal4j.ClientCredentialFactory;
 import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IClientCredential;
 import com.microsoft.aad.msal4j.ITokenCacheAccessAspect;
+import com.microsoft.aad.msal4j.PublicClientApplication;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Secret;
 import java.net.MalformedURLException;
@@ -11,6 +12,26 @@ import java.net.MalformedURLException;
 /** Builds msal4j confidential clients for a connection: authority, discovery switches, TLS trust, credential. */
 final class Msal {
     private Msal() {
+    }
+
+    /** A public client (device code flow): no credential, the app registration must allow public client flows. */
+    static PublicClientApplication publicClient(ConnectionConfig connection, ITokenCacheAccessAspect cache) {
+        try {
+            PublicClientApplication.Builder builder = PublicClientApplication.builder(connection.clientId())
+                    .authority(connection.authority())
+                    .instanceDiscovery(connection.instanceDiscovery())
+                    .validateAuthority(connection.instanceDiscovery())
+                    .logPii(false)
+                    .setTokenCacheAccessAspect(cache);
+            if (connection.trustStore().isPresent()) {
+                builder.sslSocketFactory(TrustStores.socketFactory(connection.trustStore().get(),
+                        connection.trustStorePassword().map(Secret::value).orElse("")));
+            }
+            return builder.build();
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("connection '" + connection.name() + "': authority "
+                    + connection.authority() + " is not a valid URL", e);
+        }
     }
 
     static ConfidentialClientApplication client(ConnectionConfig connection, ITokenCacheAccessAspect cache) {

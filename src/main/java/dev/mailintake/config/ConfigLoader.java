@@ -193,11 +193,11 @@ public final class ConfigLoader {
         if (provider == Provider.GENERIC) {
             problems.add(k + "provider: 'generic' providers come with the delegated authorization release; use provider=microsoft");
         }
-        if (flow == Flow.DEVICE_CODE) {
-            problems.add(k + "flow: 'device-code' is not available in this release; use flow=delegated (sign in through"
-                    + " /oauth/start/" + name + ") or flow=client-credentials (app-only)");
+        if (flow == Flow.DEVICE_CODE && (secret.isPresent() || certificate.isPresent())) {
+            problems.add(k + "flow: device-code connections are public clients: remove client-secret and"
+                    + " client-certificate (and allow public client flows in the app registration)");
         }
-        if (secret.isEmpty() && certificate.isEmpty()) {
+        if (flow != Flow.DEVICE_CODE && secret.isEmpty() && certificate.isEmpty()) {
             problems.add(k + "client-secret: connections need a client secret (client-secret={{env:VAR}} or client-secret-file=<path>) or client-certificate=<file.p12>");
         }
         if (secret.isPresent() && certificate.isPresent()) {

@@ -44,6 +44,11 @@ public final class AuthorizationFlow {
                     + "'. Connections that sign in are configured with flow=delegated."));
             return;
         }
+        if (source.isDeviceCode()) {
+            respond(out, 409, Html.page("Sign in on the server", "Connection '" + name + "' signs in with the device"
+                    + " code flow: run java -jar mail-intake.jar authorize " + name + " --device-code on the server."));
+            return;
+        }
         OAuthStates.Pending pending = states.create(name);
         out.setHeader(Exchange.HTTP_RESPONSE_CODE, 302);
         out.setHeader("Location", source.authorizationUrl(admin.redirectUri(), pending.state(), pending.verifier()).toString());

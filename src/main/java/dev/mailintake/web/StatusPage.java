@@ -67,13 +67,18 @@ public final class StatusPage {
                 .append("<th scope=\"col\">Refresh token last redeemed</th><th scope=\"col\">Action</th></tr></thead><tbody>");
         for (ConnectionConfig c : config.connections().values()) {
             h.append("<tr><th scope=\"row\">").append(Html.escape(c.name())).append("</th><td>")
-                    .append(c.flow() == Flow.DELEGATED ? "delegated" : "app-only").append("</td>");
-            if (c.flow() == Flow.DELEGATED) {
+                    .append(c.flow() == Flow.CLIENT_CREDENTIALS ? "app-only" : c.flow() == Flow.DELEGATED ? "delegated" : "device code").append("</td>");
+            if (c.flow() == Flow.DELEGATED || c.flow() == Flow.DEVICE_CODE) {
                 Optional<Grant> grant = delegated.get(c.name()).grant();
                 h.append("<td>").append(authorization(grant)).append("</td>");
                 h.append("<td>").append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td>");
                 h.append("<td>").append(time(grant.flatMap(Grant::refreshedAt))).append("</td>");
-                h.append("<td><a href=\"/oauth/start/").append(Html.escape(c.name())).append("\">Authorize</a></td>");
+                if (c.flow() == Flow.DEVICE_CODE) {
+                    h.append("<td><code>java -jar mail-intake.jar authorize ").append(Html.escape(c.name()))
+                            .append(" --device-code</code></td>");
+                } else {
+                    h.append("<td><a href=\"/oauth/start/").append(Html.escape(c.name())).append("\">Authorize</a></td>");
+                }
             } else {
                 h.append("<td>client credentials</td><td>")
                         .append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td><td>–</td><td></td>");

@@ -781,6 +781,34 @@ final class DelegatedAuth {
         return B64URL.encodeToString(info.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    // ================================================================== device code flow (see DeviceCodeGrant)
+
+    /** The user approved a device code in the browser: records consent to its scopes, as the authorize endpoint does. */
+    void consentDeviceCode(String tenant, String clientId, User user, String scope) {
+        Map<String, Scope> consent = consents.computeIfAbsent(consentKey(tenant, clientId, user.upn()),
+                k -> new ConcurrentHashMap<>());
+        for (String s : scope.trim().split("\\s+")) {
+            Scope parsed = parseScope(s);
+            if (parsed != null && !parsed.permission().equals(".default")) {
+                consent.putIfAbsent(parsed.key(), parsed);
+            }
+        }
+    }
+
+    /**
+     * The token response for an approved device code (the same shape as for {@code authorization_code}). Returns
+     * false if the scopes cannot be granted (the error is sent).
+     */
+    boolean redeemDeviceCode(FakeExchange x, String tenant, String clientId, User user, String scope,
+                             Map<String, String> form) throws IOException {
+        Granted granted = grant(x, tenant, clientId, user, scope);
+        if (granted == null) {
+            return false;
+        }
+        issue(x, tenant, clientId, user, granted, null, form);
+        return true;
+    }
+
     // ================================================================== helpers
 
     /** null for the OpenID Connect scopes; otherwise resource + permission (no prefix = Microsoft Graph). */

@@ -86,6 +86,7 @@ public final class GraphFake implements AutoCloseable {
     private final IdFactory ids = new IdFactory();
     private final Map<String, FakeMailbox> mailboxes = new ConcurrentHashMap<>();
     private final TokenEndpoint tokens = new TokenEndpoint(this, json);
+    private final DeviceCodeGrant deviceCodes = new DeviceCodeGrant(this, json, tokens);
     private final GraphApi graphApi = new GraphApi(this, json, tokens);
     private final List<FaultHandle> faults = new ArrayList<>();
     private final List<RequestEntry> log = new ArrayList<>();
@@ -400,6 +401,76 @@ public final class GraphFake implements AutoCloseable {
     /** A valid Graph access token, issued directly without HTTP (for tests that do not care about auth). */
     public String mintAccessToken() {
         return tokens.mint("direct", "direct");
+    }
+
+    // ================================================================== device code flow (public clients)
+
+    /**
+     * Turns on the app registration's "Allow public client flows": the device code flow
+     * ({@code POST /{tenant}/oauth2/v2.0/devicecode}, then {@code grant_type=device_code} polling) and
+     * {@code refresh_token} without client credentials. Without it, device code and device code grant requests get
+     * 400 {@code invalid_client} AADSTS7000218; with it, such a request that presents a secret or assertion gets 400
+     * {@code invalid_client} AADSTS700025. Registers the app (with a secret nobody knows) if it is not registered.
+     */
+    public GraphFake allowPublicClientFlows(String tenant, String clientId) {
+        deviceCodes.allowPublicClientFlows(Objects.requireNonNull(tenant, "tenant"),
+                Objects.requireNonNull(clientId, "clientId"));
+        return this;
+    }
+
+    /**
+     * The user signs in at the verification URI, enters this user code (case-insensitive, dashes ignored) and
+     * consents: the next poll gets tokens for this registered user. Throws if the code is unknown, expired, or no
+     * longer pending.
+     */
+    public GraphFake approveDeviceCode(String userCode, String upn) {
+        deviceCodes.approve(Objects.requireNonNull(userCode, "userCode"), Objects.requireNonNull(upn, "upn"));
+        return this;
+    }
+
+    /** The user enters the code and declines: the next poll gets 400 {@code authorization_declined}. */
+    public GraphFake declineDeviceCode(String userCode) {
+        deviceCodes.decline(Objects.requireNonNull(userCode, "userCode"));
+        return this;
+    }
+
+    /** The newest pending (not approved, declined or expired) user code issued to this client. */
+    public Optional<String> pendingUserCode(String tenant, String clientId) {
+        return deviceCodes.pendingUserCode(Objects.requireNonNull(tenant, "tenant"),
+                Objects.requireNonNull(clientId, "clientId"));
+    }
+
+    /** {@link #pendingUserCode}, waiting up to {@code timeout} for one to be issued. */
+    public Optional<String> awaitPendingUserCode(String tenant, String clientId, Duration timeout)
+            throws InterruptedException {
+        return deviceCodes.awaitPendingUserCode(Objects.requireNonNull(tenant, "tenant"),
+                Objects.requireNonNull(clientId, "clientId"), Objects.requireNonNull(timeout, "timeout"));
+    }
+
+    /** The {@code interval} (whole seconds) of device codes issued from now on; default 1 s (Entra: 5 s). */
+    public GraphFake deviceCodePollingInterval(Duration interval) {
+        deviceCodes.interval(Objects.requireNonNull(interval, "interval"));
+        return this;
+    }
+
+    /** The {@code expires_in} (whole seconds) of device codes issued from now on; default 900 s. */
+    public GraphFake deviceCodeLifetime(Duration lifetime) {
+        deviceCodes.lifetime(Objects.requireNonNull(lifetime, "lifetime"));
+        return this;
+    }
+
+    /** Every device code issued so far is expired: polling gets 400 {@code expired_token} AADSTS70019. */
+    public void expireDeviceCodes() {
+        deviceCodes.expireAll();
+    }
+
+    /** Successful device code grants. */
+    public int deviceCodeRedemptions() {
+        return deviceCodes.redemptions();
+    }
+
+    DeviceCodeGrant deviceCodes() {
+        return deviceCodes;
     }
 
     // ================================================================== graph setup

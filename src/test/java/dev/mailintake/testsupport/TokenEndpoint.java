@@ -211,6 +211,9 @@ final class TokenEndpoint {
         if (fake.applyFault(x, Fault.Target.TOKEN, path, null)) {
             return;
         }
+        if (fake.deviceCodes().handle(x, s)) {     // device code flow and public-client refresh (DeviceCodeGrant)
+            return;
+        }
         if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0") && s.get(3).equals("authorize")) {
             delegated.authorize(x, s.get(0));
         } else if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0")
