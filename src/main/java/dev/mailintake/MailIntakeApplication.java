@@ -81,10 +81,10 @@ public final class MailIntakeApplication {
         try {
             main.init();
             @SuppressWarnings("unchecked")
-            Map<String, dev.mailintake.auth.DelegatedTokenSource> delegated = main.getCamelContext().getRegistry()
+            Map<String, dev.mailintake.auth.DelegatedGrant> delegated = main.getCamelContext().getRegistry()
                     .lookupByNameAndType("delegatedConnections", Map.class);
-            dev.mailintake.auth.DelegatedTokenSource source = delegated.get(connection);
-            if (source == null || !source.isDeviceCode()) {
+            if (!(delegated.get(connection) instanceof dev.mailintake.auth.DelegatedTokenSource source)
+                    || !source.isDeviceCode()) {
                 out.println("No connection '" + connection + "' with flow=device-code in the configuration.");
                 return 2;
             }

@@ -2,7 +2,9 @@ package dev.mailintake;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.auth.ClientCredentialsTokenSource;
+import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.GenericOAuthTokenSource;
 import dev.mailintake.auth.RefreshPolicy;
 import dev.mailintake.auth.TokenRefresher;
 import dev.mailintake.auth.TokenService;
@@ -11,6 +13,7 @@ import dev.mailintake.config.ConfigLoader;
 import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
+import dev.mailintake.config.Provider;
 import dev.mailintake.config.RefreshConfig;
 import dev.mailintake.config.Secret;
 import dev.mailintake.config.MailIntakeConfig;
@@ -98,11 +101,12 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         }
         GrantStore grants = box == null ? null : new GrantStore(store.dataSource(), box, clock);
         Map<String, TokenSource> sources = new LinkedHashMap<>();
-        Map<String, DelegatedTokenSource> delegated = new LinkedHashMap<>();
+        Map<String, DelegatedGrant> delegated = new LinkedHashMap<>();
         config.connections().forEach((name, c) -> {
             try {
                 if (c.flow() == Flow.DELEGATED || c.flow() == Flow.DEVICE_CODE) {
-                    DelegatedTokenSource source = new DelegatedTokenSource(c, grants);
+                    DelegatedGrant source = c.provider() == Provider.GENERIC
+                            ? new GenericOAuthTokenSource(c, grants, clock) : new DelegatedTokenSource(c, grants);
                     delegated.put(name, source);
                     sources.put(name, source);
                 } else {

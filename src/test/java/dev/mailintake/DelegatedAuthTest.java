@@ -293,4 +293,38 @@ class DelegatedAuthTest {
         // not the grant's fault: a new secret (configuration) makes it work again without a new sign-in
         assertThat(rawGrantColumn()).endsWith("|AUTHORIZED");
     }
+
+    @Test
+    void aGenericOAuth2ProviderSignsInWithPkceAndKeepsItsRotatedRefreshToken() throws Exception {
+        fake.revokeOldRefreshTokensOnRotation(true);
+        shared.addMessage("inbox", Mimes.pdfMessage("<g1@example.com>", "g1", 200), T0);
+        Map<String, String> s = settings(SCOPES + " openid");
+        s.put("mailintake.connections.contoso.provider", "generic");
+        s.put("mailintake.connections.contoso.authorize-url", fake.authorizeEndpoint(TestApp.TENANT));
+        s.put("mailintake.connections.contoso.token-url", fake.tokenEndpoint(TestApp.TENANT));
+        app = TestApp.start(s);
+
+        HttpResponse<String> start = get(browser, "http://127.0.0.1:" + adminPort + "/oauth/start/contoso");
+        String location = start.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith(fake.authorizeEndpoint(TestApp.TENANT)).contains("code_challenge_method=S256")
+                .doesNotContain("response_mode");
+        HttpResponse<String> provider = get(toProvider, location);
+        assertThat(provider.statusCode()).isEqualTo(302);
+        String callback = provider.headers().firstValue("Location").orElseThrow().replace("http://localhost:", "http://127.0.0.1:");
+        HttpResponse<String> done = get(browser, callback);
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+        assertThat(done.body()).contains("authorized as " + ADMIN);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
+
+        int before = fake.refreshRedemptions();
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(fake.refreshRedemptions()).isEqualTo(before + 2);
+        assertThat(rawGrantColumn()).endsWith("|AUTHORIZED").doesNotContain(fake.lastRefreshTokenIssued(ADMIN).orElseThrow());
+
+        fake.revokeGrants(TestApp.TENANT, ADMIN, 700082);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
+    }
 }

@@ -16,18 +16,11 @@ import com.microsoft.aad.msal4j.SilentParameters;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
 import dev.mailintake.store.Grant;
-import dev.mailintake.store.GrantState;
 import dev.mailintake.store.GrantStore;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,7 +31,7 @@ import java.util.concurrent.TimeoutException;
  * {@link ITokenCacheAccessAspect} (so rotated refresh tokens are always saved). A grant remembers a fingerprint of
  * what it was issued for; when the configuration no longer matches, the grant is not used.
  */
-public final class DelegatedTokenSource implements TokenSource {
+public final class DelegatedTokenSource implements DelegatedGrant {
     private static final long TIMEOUT_SECONDS = 60;
     private static final Set<String> RESERVED = Set.of("openid", "profile", "offline_access");
 
@@ -55,36 +48,28 @@ public final class DelegatedTokenSource implements TokenSource {
                 : Msal.client(connection, new StoredCache());
         this.scopes = new LinkedHashSet<>();
         connection.scopes().stream().filter(s -> !RESERVED.contains(s)).forEach(scopes::add);
-        this.fingerprint = fingerprint(connection);
+        this.fingerprint = DelegatedGrant.fingerprint(connection);
     }
 
-    /** What a grant is issued for: provider, authority, tenant, client id and scopes. */
-    static String fingerprint(ConnectionConfig c) {
-        String text = c.provider() + "|" + c.authority() + "|" + c.clientId() + "|" + new TreeSet<>(c.scopes());
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(h, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
+    @Override
     public String connectionName() {
         return connection.name();
     }
 
+    @Override
     public boolean isDeviceCode() {
         return app instanceof PublicClientApplication;
     }
 
     /** The provider's authorization URL for a new sign-in (PKCE S256, one-time state, form_post answer). */
+    @Override
     public URI authorizationUrl(String redirectUri, String state, String codeVerifier) {
         if (!(app instanceof ConfidentialClientApplication)) {
             throw new TokenException(connection.name(), TokenException.Kind.ADMIN_MUST_FIX,
                     "this connection signs in with the device code flow (java -jar mail-intake.jar authorize "
                             + connection.name() + " --device-code)", null);
         }
-        String challenge = Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(codeVerifier));
+        String challenge = DelegatedGrant.challenge(codeVerifier);
         return URI.create(app.getAuthorizationRequestUrl(AuthorizationRequestUrlParameters
                 .builder(redirectUri, scopes)
                 .state(state)
@@ -96,6 +81,7 @@ public final class DelegatedTokenSource implements TokenSource {
     }
 
     /** Redeems the authorization code and stores the new grant; returns who signed in. */
+    @Override
     public String redeem(String code, String redirectUri, String codeVerifier) {
         if (!(app instanceof ConfidentialClientApplication confidential)) {
             throw new TokenException(connection.name(), TokenException.Kind.ADMIN_MUST_FIX,
@@ -138,25 +124,14 @@ public final class DelegatedTokenSource implements TokenSource {
     }
 
     /** The grant's state as the status page and the refresh route see it. */
+    @Override
     public Optional<Grant> grant() {
         return grants.find(connection.name());
     }
 
     @Override
     public AccessToken acquire(boolean forceRefresh) {
-        Grant grant = grants.find(connection.name()).orElseThrow(() -> new TokenException(connection.name(),
-                TokenException.Kind.REAUTHORIZATION_REQUIRED, "not authorized yet: an administrator must sign in"
-                + " once (open /oauth/start/" + connection.name() + " on the admin port)", null));
-        if (grant.state() == GrantState.REAUTHORIZATION_REQUIRED) {
-            throw new TokenException(connection.name(), TokenException.Kind.REAUTHORIZATION_REQUIRED,
-                    grant.reason().orElse("re-authorization required"), null);
-        }
-        if (!grant.fingerprint().equals(fingerprint)) {
-            String reason = "re-authorization required: the connection's tenant, client id or scopes changed since "
-                    + grant.account().orElse("the administrator") + " authorized it; sign in again";
-            grants.state(connection.name(), GrantState.REAUTHORIZATION_REQUIRED, reason);
-            throw new TokenException(connection.name(), TokenException.Kind.REAUTHORIZATION_REQUIRED, reason, null);
-        }
+        GrantChecks.usable(grants, connection.name(), fingerprint);
         try {
             Set<IAccount> accounts = app.getAccounts().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (accounts.isEmpty()) {
@@ -173,33 +148,14 @@ public final class DelegatedTokenSource implements TokenSource {
             Thread.currentThread().interrupt();
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
         } catch (ExecutionException e) {
-            throw remember(TokenFailures.classify(connection.name(), e.getCause() == null ? e : e.getCause()));
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), e.getCause() == null ? e : e.getCause()));
         } catch (java.net.MalformedURLException e) {
             throw new IllegalStateException("authority " + connection.authority() + " is not a URL", e);
         } catch (TimeoutException | RuntimeException e) {
             if (e instanceof TokenException te) {
-                throw remember(te);
+                throw GrantChecks.remember(grants, te);
             }
-            throw remember(TokenFailures.classify(connection.name(), e));
-        }
-    }
-
-    /**
-     * A grant the provider refused stays refused (no retry loop against a revoked grant) until someone signs in.
-     * Problems of the app registration (an expired secret) are not the grant's: they are fixed in the configuration.
-     */
-    private TokenException remember(TokenException e) {
-        if (e.kind() == TokenException.Kind.REAUTHORIZATION_REQUIRED) {
-            grants.state(connection.name(), GrantState.REAUTHORIZATION_REQUIRED, e.getMessage());
-        }
-        return e;
-    }
-
-    private static byte[] sha256(String s) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.US_ASCII));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), e));
         }
     }
 

@@ -18,14 +18,14 @@ import org.slf4j.LoggerFactory;
 public final class TokenRefresher {
     private static final Logger LOG = LoggerFactory.getLogger(TokenRefresher.class);
 
-    private final Map<String, DelegatedTokenSource> connections;
+    private final Map<String, DelegatedGrant> connections;
     private final TokenService tokens;
     private final RefreshPolicy policy;
     private final Clock clock;
     private final Duration backoff;
     private final int attempts;
 
-    public TokenRefresher(Map<String, DelegatedTokenSource> connections, TokenService tokens, RefreshPolicy policy,
+    public TokenRefresher(Map<String, DelegatedGrant> connections, TokenService tokens, RefreshPolicy policy,
                           Clock clock, Duration backoff, int attempts) {
         this.connections = Map.copyOf(connections);
         this.tokens = tokens;
@@ -55,7 +55,7 @@ public final class TokenRefresher {
         });
     }
 
-    private void refresh(String name, DelegatedTokenSource source, boolean force) {
+    private void refresh(String name, DelegatedGrant source, boolean force) {
         Optional<Grant> grant = source.grant();
         if (grant.isEmpty() || grant.get().state() != GrantState.AUTHORIZED) {
             LOG.debug("connection '{}': not refreshed ({})", name, grant.map(g -> g.state().name()).orElse("never authorized"));

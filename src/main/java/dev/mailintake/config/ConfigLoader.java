@@ -31,7 +31,8 @@ public final class ConfigLoader {
 
     static final Set<String> CONNECTION_KEYS = Set.of("provider", "flow", "tenant-id", "client-id", "client-secret",
             "client-secret-file", "client-certificate", "client-certificate-key", "client-certificate-password", "authority-host",
-            "graph-base-url", "scopes", "instance-discovery", "trust-store", "trust-store-password");
+            "graph-base-url", "scopes", "instance-discovery", "trust-store", "trust-store-password", "authorize-url",
+            "token-url", "scope-separator", "client-auth", "authorize-params");
     static final Set<String> MAILBOX_KEYS = Set.of("connection", "protocol", "address", "folders.inbox",
             "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
             "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
@@ -173,7 +174,8 @@ public final class ConfigLoader {
         int before = problems.size();
         Provider provider = enumValue(p, k, "provider", Provider.class, Provider.MICROSOFT);
         Flow flow = enumValue(p, k, "flow", Flow.class, Flow.CLIENT_CREDENTIALS);
-        String tenant = required(p, k, "tenant-id", "the Directory (tenant) ID of the app registration, or a tenant domain");
+        String tenant = provider == Provider.GENERIC ? p.getOrDefault("tenant-id", "")
+                : required(p, k, "tenant-id", "the Directory (tenant) ID of the app registration, or a tenant domain");
         String clientId = required(p, k, "client-id", "the Application (client) ID of the app registration");
         Optional<Secret> secret = secret(p, k, "client-secret", "client-secret-file");
         Optional<Path> certificate = Optional.ofNullable(blankToNull(p.get("client-certificate"))).map(Path::of);
@@ -190,8 +192,26 @@ public final class ConfigLoader {
                 problems.add(k + "client-certificate: file " + c.toAbsolutePath() + " is not readable; give the path of a PKCS#12 (.p12/.pfx) file, or a PEM file with the certificate and its PKCS#8 key");
             }
         });
+        ConnectionConfig.GenericOAuth generic = ConnectionConfig.GenericOAuth.none();
         if (provider == Provider.GENERIC) {
-            problems.add(k + "provider: 'generic' providers come with the delegated authorization release; use provider=microsoft");
+            if (flow != Flow.DELEGATED) {
+                problems.add(k + "flow: generic OAuth2 providers sign in with flow=delegated");
+            }
+            if (certificate.isPresent()) {
+                problems.add(k + "client-certificate: generic OAuth2 providers take a client-secret");
+            }
+            if (blankToNull(p.get("scopes")) == null) {
+                problems.add(k + "scopes: generic OAuth2 providers need their scopes, e.g. https://mail.google.com/ for Gmail IMAP");
+            }
+            String auth = p.getOrDefault("client-auth", "post").trim();
+            if (!auth.equals("post") && !auth.equals("basic")) {
+                problems.add(k + "client-auth: '" + auth + "' must be post (client_secret in the form) or basic (HTTP Basic)");
+            }
+            generic = new ConnectionConfig.GenericOAuth(
+                    Optional.ofNullable(uri(p, k, "authorize-url", null, true)),
+                    Optional.ofNullable(uri(p, k, "token-url", null, true)),
+                    p.getOrDefault("scope-separator", " ").isEmpty() ? " " : p.getOrDefault("scope-separator", " "),
+                    auth.equals("basic"), p.getOrDefault("authorize-params", "").trim());
         }
         if (flow == Flow.DEVICE_CODE && (secret.isPresent() || certificate.isPresent())) {
             problems.add(k + "flow: device-code connections are public clients: remove client-secret and"
@@ -223,7 +243,8 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new ConnectionConfig(name, provider, flow, tenant, clientId, secret, certificate,
-                certificateKey, certificatePassword, authorityHost, graph, scopes, discovery, trustStore, trustStorePassword));
+                certificateKey, certificatePassword, authorityHost, graph, scopes, discovery, trustStore, trustStorePassword,
+                generic));
     }
 
     private Optional<MailboxConfig> mailbox(String name, Map<String, String> p, Path dataDir, Set<String> connectionNames) {
@@ -406,7 +427,12 @@ public final class ConfigLoader {
     }
 
     private URI uri(Map<String, String> p, String k, String key, String dflt, boolean httpsOnly) {
-        String v = p.getOrDefault(key, dflt).trim();
+        String raw = p.getOrDefault(key, dflt);
+        if (raw == null || raw.isBlank()) {
+            problems.add(k + key + ": missing; give the provider's " + key.replace('-', ' ') + " (https)");
+            return null;
+        }
+        String v = raw.trim();
         try {
             URI u = URI.create(v);
             boolean ok = "https".equals(u.getScheme()) || (!httpsOnly && "http".equals(u.getScheme()));

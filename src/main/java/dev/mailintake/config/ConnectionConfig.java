@@ -27,7 +27,31 @@ public record ConnectionConfig(
         List<String> scopes,
         boolean instanceDiscovery,
         Optional<Path> trustStore,
-        Optional<Secret> trustStorePassword) {
+        Optional<Secret> trustStorePassword,
+        GenericOAuth generic) {
+
+    /**
+     * The endpoints and conventions of a {@code provider=generic} OAuth2 server (unused for Microsoft).
+     *
+     * @param scopeSeparator  how scopes are joined in requests (space by default; some providers want a comma)
+     * @param basicAuth       send the client credentials as HTTP Basic instead of in the form
+     * @param authorizeParams extra parameters for the authorize request, e.g. {@code access_type=offline} for Google
+     */
+    public record GenericOAuth(Optional<URI> authorizeUrl, Optional<URI> tokenUrl, String scopeSeparator,
+                               boolean basicAuth, String authorizeParams) {
+        public static GenericOAuth none() {
+            return new GenericOAuth(Optional.empty(), Optional.empty(), " ", false, "");
+        }
+    }
+
+    public Optional<URI> authorizeUrl() {
+        return generic.authorizeUrl();
+    }
+
+    public Optional<URI> tokenUrl() {
+        return generic.tokenUrl();
+    }
+
 
     /** The Entra authority URL for this connection, always ending with a slash. */
     public String authority() {

@@ -1,6 +1,6 @@
 package dev.mailintake.web;
 
-import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.TokenException;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.config.AdminConfig;
@@ -20,12 +20,12 @@ import org.slf4j.LoggerFactory;
 public final class AuthorizationFlow {
     private static final Logger LOG = LoggerFactory.getLogger(AuthorizationFlow.class);
 
-    private final Map<String, DelegatedTokenSource> connections;
+    private final Map<String, DelegatedGrant> connections;
     private final OAuthStates states;
     private final AdminConfig admin;
     private final TokenService tokens;
 
-    public AuthorizationFlow(Map<String, DelegatedTokenSource> connections, OAuthStates states, AdminConfig admin,
+    public AuthorizationFlow(Map<String, DelegatedGrant> connections, OAuthStates states, AdminConfig admin,
                              TokenService tokens) {
         this.connections = Map.copyOf(connections);
         this.states = states;
@@ -37,7 +37,7 @@ public final class AuthorizationFlow {
     public void start(Exchange exchange) {
         String path = exchange.getIn().getHeader(Exchange.HTTP_PATH, "", String.class);
         String name = path.startsWith("/") ? path.substring(1) : path;
-        DelegatedTokenSource source = connections.get(name);
+        DelegatedGrant source = connections.get(name);
         Message out = reset(exchange);
         if (source == null) {
             respond(out, 404, Html.page("Unknown connection", "There is no delegated connection named '" + name
@@ -81,7 +81,7 @@ public final class AuthorizationFlow {
                     + (error == null ? "without a code" : error) + (description == null ? "" : ": " + description)));
             return;
         }
-        DelegatedTokenSource source = connections.get(name);
+        DelegatedGrant source = connections.get(name);
         if (source == null) {
             respond(out, 404, Html.page("Unknown connection", "Connection '" + name + "' is no longer configured."));
             return;

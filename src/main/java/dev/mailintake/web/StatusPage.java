@@ -1,7 +1,7 @@
 package dev.mailintake.web;
 
 import dev.mailintake.auth.AccessToken;
-import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
@@ -33,12 +33,12 @@ public final class StatusPage {
 
     private final MailIntakeConfig config;
     private final Mailboxes mailboxes;
-    private final Map<String, DelegatedTokenSource> delegated;
+    private final Map<String, DelegatedGrant> delegated;
     private final TokenService tokens;
     private final ProducerTemplate producer;
     private final String csrfToken;
 
-    public StatusPage(MailIntakeConfig config, Mailboxes mailboxes, Map<String, DelegatedTokenSource> delegated,
+    public StatusPage(MailIntakeConfig config, Mailboxes mailboxes, Map<String, DelegatedGrant> delegated,
                       TokenService tokens, ProducerTemplate producer) {
         this.config = config;
         this.mailboxes = mailboxes;

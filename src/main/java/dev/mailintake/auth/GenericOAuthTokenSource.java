@@ -1,0 +1,217 @@
+package dev.mailintake.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mailintake.config.ConnectionConfig;
+import dev.mailintake.config.Secret;
+import dev.mailintake.store.Grant;
+import dev.mailintake.store.GrantStore;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * A delegated grant from any OAuth2 provider ({@code provider=generic}: authorize URL, token URL, scopes and their
+ * separator), e.g. Google for Gmail IMAP: authorization code with PKCE S256, refresh with the refresh token (a
+ * rotated one is always saved), tokens kept encrypted in the {@link GrantStore}. Errors are classified from the
+ * standard {@code error} field (and Entra's AADSTS codes when the provider is Entra).
+ */
+public final class GenericOAuthTokenSource implements DelegatedGrant {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration MARGIN = Duration.ofMinutes(5);
+
+    private final ConnectionConfig connection;
+    private final GrantStore grants;
+    private final Clock clock;
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpClient http;
+    private final String fingerprint;
+
+    public GenericOAuthTokenSource(ConnectionConfig connection, GrantStore grants, Clock clock) {
+        this.connection = connection;
+        this.grants = grants;
+        this.clock = clock;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
+                .followRedirects(HttpClient.Redirect.NEVER);
+        connection.trustStore().ifPresent(ts -> b.sslContext(TrustStores.context(ts,
+                connection.trustStorePassword().map(Secret::value).orElse(""))));
+        this.http = b.build();
+        this.fingerprint = DelegatedGrant.fingerprint(connection);
+    }
+
+    @Override
+    public String connectionName() {
+        return connection.name();
+    }
+
+    @Override
+    public boolean isDeviceCode() {
+        return false;
+    }
+
+    @Override
+    public URI authorizationUrl(String redirectUri, String state, String codeVerifier) {
+        Map<String, String> q = new LinkedHashMap<>();
+        q.put("response_type", "code");
+        q.put("client_id", connection.clientId());
+        q.put("redirect_uri", redirectUri);
+        q.put("scope", scope());
+        q.put("state", state);
+        q.put("code_challenge", DelegatedGrant.challenge(codeVerifier));
+        q.put("code_challenge_method", "S256");
+        String extra = connection.generic().authorizeParams();
+        String base = connection.authorizeUrl().orElseThrow().toString();
+        return URI.create(base + (base.contains("?") ? "&" : "?") + form(q) + (extra.isEmpty() ? "" : "&" + extra));
+    }
+
+    @Override
+    public String redeem(String code, String redirectUri, String codeVerifier) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("grant_type", "authorization_code");
+        f.put("code", code);
+        f.put("redirect_uri", redirectUri);
+        f.put("code_verifier", codeVerifier);
+        f.put("scope", scope());
+        JsonNode answer = tokenRequest(f);
+        String account = account(answer);
+        grants.authorized(connection.name(), fingerprint, account, stored(answer, null, account).toString());
+        return account;
+    }
+
+    @Override
+    public Optional<Grant> grant() {
+        return grants.find(connection.name());
+    }
+
+    @Override
+    public AccessToken acquire(boolean forceRefresh) {
+        GrantChecks.usable(grants, connection.name(), fingerprint);
+        JsonNode tokens = read();
+        Instant expiresAt = Instant.ofEpochMilli(tokens.path("expires_at").asLong(0));
+        if (!forceRefresh && tokens.hasNonNull("access_token") && clock.instant().plus(MARGIN).isBefore(expiresAt)) {
+            return new AccessToken(tokens.get("access_token").asText(), expiresAt);
+        }
+        String refreshToken = tokens.path("refresh_token").asText(null);
+        if (refreshToken == null) {
+            throw GrantChecks.remember(grants, new TokenException(connection.name(),
+                    TokenException.Kind.REAUTHORIZATION_REQUIRED, "the provider gave no refresh token (ask for offline"
+                    + " access, e.g. authorize-params=access_type=offline&prompt=consent for Google); sign in again", null));
+        }
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("grant_type", "refresh_token");
+        f.put("refresh_token", refreshToken);
+        f.put("scope", scope());
+        JsonNode answer;
+        try {
+            answer = tokenRequest(f);
+        } catch (TokenException e) {
+            throw GrantChecks.remember(grants, e);
+        }
+        ObjectNode next = stored(answer, refreshToken, tokens.path("account").asText(null));
+        grants.cacheChanged(connection.name(), next.toString(), true);
+        return new AccessToken(next.get("access_token").asText(), Instant.ofEpochMilli(next.get("expires_at").asLong()));
+    }
+
+    private JsonNode read() {
+        try {
+            return json.readTree(grants.cache(connection.name()).orElse("{}"));
+        } catch (IOException e) {
+            throw new TokenException(connection.name(), TokenException.Kind.REAUTHORIZATION_REQUIRED,
+                    "the stored grant cannot be read; sign in again", e);
+        }
+    }
+
+    /** What is kept (encrypted): tokens, expiry as a UTC instant, and who signed in. A rotated refresh token wins. */
+    private ObjectNode stored(JsonNode answer, String previousRefreshToken, String account) {
+        ObjectNode o = json.createObjectNode();
+        o.put("access_token", answer.path("access_token").asText());
+        o.put("expires_at", clock.instant().plusSeconds(answer.path("expires_in").asLong(3600)).toEpochMilli());
+        String refresh = answer.hasNonNull("refresh_token") ? answer.get("refresh_token").asText() : previousRefreshToken;
+        if (refresh != null) {
+            o.put("refresh_token", refresh);
+        }
+        if (account != null) {
+            o.put("account", account);
+        }
+        return o;
+    }
+
+    private JsonNode tokenRequest(Map<String, String> form) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(connection.tokenUrl().orElseThrow()).timeout(TIMEOUT)
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json");
+        Map<String, String> f = new LinkedHashMap<>(form);
+        String secret = connection.clientSecret().map(Secret::value).orElse(null);
+        if (connection.generic().basicAuth() && secret != null) {
+            String pair = URLEncoder.encode(connection.clientId(), StandardCharsets.UTF_8) + ":"
+                    + URLEncoder.encode(secret, StandardCharsets.UTF_8);
+            req.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
+        } else {
+            f.put("client_id", connection.clientId());
+            if (secret != null) {
+                f.put("client_secret", secret);
+            }
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(req.POST(HttpRequest.BodyPublishers.ofString(form(f))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT,
+                    "token endpoint unreachable (" + e.getClass().getSimpleName() + "); retrying with backoff", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
+        }
+        JsonNode body;
+        try {
+            body = json.readTree(response.body().isEmpty() ? "{}" : response.body());
+        } catch (IOException e) {
+            body = json.createObjectNode();
+        }
+        if (response.statusCode() / 100 != 2 || !body.hasNonNull("access_token")) {
+            throw TokenFailures.classify(connection.name(), response.statusCode(), body.path("error").asText(null),
+                    body.path("error_description").asText(null), null);
+        }
+        return body;
+    }
+
+    /** Who signed in, from the id_token's claims if the provider sent one (for display only). */
+    private String account(JsonNode answer) {
+        String idToken = answer.path("id_token").asText(null);
+        if (idToken != null && idToken.split("\\.").length >= 2) {
+            try {
+                JsonNode claims = json.readTree(Base64.getUrlDecoder().decode(idToken.split("\\.")[1]));
+                for (String claim : new String[] {"preferred_username", "email", "upn", "sub"}) {
+                    if (claims.hasNonNull(claim)) {
+                        return claims.get(claim).asText();
+                    }
+                }
+            } catch (IOException | IllegalArgumentException ignored) {
+                // not a JWT we can read: fall through
+            }
+        }
+        return "the signed-in user";
+    }
+
+    private String scope() {
+        return String.join(connection.generic().scopeSeparator(), connection.scopes());
+    }
+
+    private static String form(Map<String, String> f) {
+        return f.entrySet().stream().map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
+                + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+    }
+}
