@@ -179,7 +179,13 @@ class DelegatedAuthTest {
 
         int before = fake.refreshRedemptions();
         app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
-        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        // on demand through JMX, as an operator would: the context MBean's sendBody operation
+        javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName context = jmx.queryNames(new javax.management.ObjectName(
+                "org.apache.camel:type=context,*"), null).stream()
+                .filter(n -> n.getKeyProperty("context").equals(app.camel().getManagementName())).findFirst().orElseThrow();
+        jmx.invoke(context, "sendBody", new Object[] {"direct:refresh-tokens", null},
+                new String[] {String.class.getName(), Object.class.getName()});
         // the second refresh only works if the first one's rotated refresh token was saved
         assertThat(fake.refreshRedemptions()).isEqualTo(before + 2);
         assertThat(rawGrantColumn()).endsWith("|AUTHORIZED");
