@@ -24,7 +24,8 @@ CREATE INDEX IF NOT EXISTS mi_ledger_imid ON mi_ledger (mailbox, internet_messag
 
 -- Delegated grants, one per connection: msal4j's token cache (or a generic provider's tokens), AES-GCM encrypted.
 --   fingerprint  what the grant was issued for (provider, tenant, client id, scopes); a mismatch means re-authorize
---   state        AUTHORIZED, REAUTHORIZATION_REQUIRED or ADMIN_MUST_FIX (reason says why and what to do)
+--   state        AUTHORIZED or REAUTHORIZATION_REQUIRED (reason says why and what to do); problems of the app
+--                registration (ADMIN_MUST_FIX) are not the grant's and are not stored here
 CREATE TABLE IF NOT EXISTS mi_grants (
     connection      VARCHAR(100)  NOT NULL PRIMARY KEY,
     fingerprint     VARCHAR(100)  NOT NULL,

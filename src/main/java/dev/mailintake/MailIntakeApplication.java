@@ -94,6 +94,14 @@ public final class MailIntakeApplication {
         } catch (dev.mailintake.auth.TokenException e) {
             out.println("Not authorized: " + e.getMessage());
             return 1;
+        } catch (RuntimeException e) {
+            if (String.valueOf(e.getMessage()).contains("Database may be already in use")
+                    || (e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("already in use"))) {
+                out.println("The store is in use by the running Mail Intake (the embedded H2 store allows one process):"
+                        + " stop it, run authorize, then start it again — or use the PostgreSQL store.");
+                return 1;
+            }
+            throw e;
         } finally {
             bootstrap.close();
             main.shutdown();

@@ -156,9 +156,15 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens,
                 camel.createProducerTemplate()));
         addRefreshRoute(camel, config.refresh());
-        if (!delegated.isEmpty()) {
+        List<String> browser = delegated.values().stream().filter(g -> !g.isDeviceCode()).map(DelegatedGrant::connectionName).toList();
+        List<String> device = delegated.values().stream().filter(DelegatedGrant::isDeviceCode).map(DelegatedGrant::connectionName).toList();
+        if (!browser.isEmpty()) {
             LOG.info("Delegated connections {}: sign in at {}/oauth/start/<connection>; register the redirect URI {}",
-                    delegated.keySet(), config.admin().publicBaseUrl(), config.admin().redirectUri());
+                    browser, config.admin().publicBaseUrl(), config.admin().redirectUri());
+        }
+        if (!device.isEmpty()) {
+            LOG.info("Device-code connections {}: sign in with java -jar mail-intake.jar authorize <connection> --device-code",
+                    device);
         }
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);

@@ -333,4 +333,21 @@ class DelegatedAuthTest {
         app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
         assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
     }
+
+    @Test
+    void aLostStoreKeyAsksForANewSignInWhichThenWorks() throws Exception {
+        app = TestApp.start(settings(SCOPES));
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+        app.close();
+        java.nio.file.Files.delete(tmp.resolve("data/store.key"));
+
+        shared.addMessage("inbox", Mimes.pdfMessage("<k1@example.com>", "k1", 200), T0);
+        app = TestApp.start(settings(SCOPES));
+        await().atMost(Duration.ofSeconds(20)).until(() -> get(browser, app.healthUrl()).body().contains("cannot be decrypted"));
+        Map.Entry<String, Map<String, String>> again = startSignIn();
+        assertThat(post(again.getKey(), again.getValue()).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
+    }
 }

@@ -131,12 +131,15 @@ public final class DelegatedTokenSource implements DelegatedGrant {
 
     @Override
     public AccessToken acquire(boolean forceRefresh) {
-        GrantChecks.usable(grants, connection.name(), fingerprint);
+        GrantChecks.usable(grants, connection.name(), fingerprint, isDeviceCode());
         try {
             Set<IAccount> accounts = app.getAccounts().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (accounts.isEmpty()) {
-                throw new TokenException(connection.name(), TokenException.Kind.REAUTHORIZATION_REQUIRED,
-                        "the stored grant holds no account; sign in again", null);
+                // e.g. the cache could not be decrypted: the store has already said why
+                String reason = grants.find(connection.name())
+                        .filter(g -> g.state() == dev.mailintake.store.GrantState.REAUTHORIZATION_REQUIRED)
+                        .flatMap(Grant::reason).orElse("the stored grant holds no account; sign in again");
+                throw new TokenException(connection.name(), TokenException.Kind.REAUTHORIZATION_REQUIRED, reason, null);
             }
             IAuthenticationResult result = app.acquireTokenSilently(SilentParameters
                     .builder(scopes, accounts.iterator().next())

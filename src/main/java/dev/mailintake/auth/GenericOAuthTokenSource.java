@@ -98,7 +98,7 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
 
     @Override
     public AccessToken acquire(boolean forceRefresh) {
-        GrantChecks.usable(grants, connection.name(), fingerprint);
+        GrantChecks.usable(grants, connection.name(), fingerprint, false);
         JsonNode tokens = read();
         Instant expiresAt = Instant.ofEpochMilli(tokens.path("expires_at").asLong(0));
         if (!forceRefresh && tokens.hasNonNull("access_token") && clock.instant().plus(MARGIN).isBefore(expiresAt)) {

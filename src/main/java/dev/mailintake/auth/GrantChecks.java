@@ -10,10 +10,12 @@ final class GrantChecks {
     }
 
     /** The grant if it may be used now; a grant that no longer matches the configuration is marked. */
-    static Grant usable(GrantStore grants, String connection, String fingerprint) {
+    static Grant usable(GrantStore grants, String connection, String fingerprint, boolean deviceCode) {
+        String how = deviceCode ? "run java -jar mail-intake.jar authorize " + connection + " --device-code"
+                : "Authorize on the status page, /oauth/start/" + connection;
         Grant grant = grants.find(connection).orElseThrow(() -> new TokenException(connection,
                 TokenException.Kind.REAUTHORIZATION_REQUIRED, "not authorized yet: an administrator must sign in"
-                + " once (Authorize on the status page, /oauth/start/" + connection + ")", null));
+                + " once (" + how + ")", null));
         if (grant.state() == GrantState.REAUTHORIZATION_REQUIRED) {
             throw new TokenException(connection, TokenException.Kind.REAUTHORIZATION_REQUIRED,
                     grant.reason().orElse("re-authorization required"), null);

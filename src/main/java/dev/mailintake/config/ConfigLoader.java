@@ -90,8 +90,12 @@ public final class ConfigLoader {
         int adminPort = integer(global, PREFIX, "admin.port", 8765, 1, 65535, "");
         String adminHost = global.getOrDefault("admin.host", "127.0.0.1").trim();
         URI publicBase = uri(global, PREFIX, "admin.public-base-url", "http://localhost:" + adminPort, false);
+        if (publicBase != null && "http".equals(publicBase.getScheme()) && !isLoopbackHost(publicBase.getHost())) {
+            problems.add(PREFIX + "admin.public-base-url: " + publicBase + " must be https: Entra ID and most providers"
+                    + " accept http redirect URIs only for localhost");
+        }
         Optional<Secret> adminPassword = Optional.ofNullable(blankToNull(global.get("admin.password"))).map(Secret::new);
-        boolean loopback = adminHost.equals("localhost") || adminHost.startsWith("127.") || adminHost.equals("::1");
+        boolean loopback = isLoopbackHost(adminHost);
         if (!loopback && adminPassword.isEmpty()) {
             problems.add(PREFIX + "admin.password: the admin server listens on " + adminHost + ", beyond this machine;"
                     + " set a password (mailintake.admin.password={{env:MAILINTAKE_ADMIN_PASSWORD}}) or keep"
@@ -182,6 +186,9 @@ public final class ConfigLoader {
         Optional<Path> certificateKey = Optional.ofNullable(blankToNull(p.get("client-certificate-key"))).map(Path::of);
         Optional<Secret> certificatePassword = Optional.ofNullable(blankToNull(p.get("client-certificate-password")))
                 .map(Secret::new);
+        if (certificateKey.isPresent() && certificate.isEmpty()) {
+            problems.add(k + "client-certificate-key: given without client-certificate; give the certificate (PEM) too");
+        }
         certificateKey.ifPresent(c -> {
             if (!Files.isReadable(c)) {
                 problems.add(k + "client-certificate-key: file " + c.toAbsolutePath() + " is not readable; give the PEM file with the PKCS#8 private key");
@@ -484,6 +491,11 @@ public final class ConfigLoader {
             problems.add(k + key + ": '" + v + "' is not a size; use e.g. 25MB");
             return Units.bytes(dflt);
         }
+    }
+
+    private static boolean isLoopbackHost(String host) {
+        return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
+                || host.equals("[::1]"));
     }
 
     private static List<String> list(String v) {

@@ -146,8 +146,9 @@ public final class GraphClient {
                 }
                 if (response.status() == 403) {
                     throw new MailboxFailure("mailbox '" + mailbox + "': access denied by Graph (403 " + errorCode(error)
-                            + "); grant the app access to this mailbox (Mail.ReadWrite application permission with"
-                            + " admin consent; check ApplicationAccessPolicy / RBAC for Applications)");
+                            + "); app-only: grant the app Mail.ReadWrite (application) with admin consent and check"
+                            + " ApplicationAccessPolicy / RBAC for Applications; delegated: the signed-in user needs"
+                            + " Full Access to this mailbox and Mail.ReadWrite.Shared must be consented");
                 }
                 if (response.status() == 404 && ("ErrorInvalidUser".equals(errorCode(error))
                         || "MailboxNotEnabledForRESTAPI".equals(errorCode(error))

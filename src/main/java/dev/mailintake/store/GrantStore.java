@@ -42,8 +42,12 @@ public final class GrantStore {
         }
     }
 
-    /** The decrypted token cache, if any. */
+    /**
+     * The decrypted token cache, if any. A cache that cannot be decrypted (the key changed) marks the grant
+     * re-authorization required and reads as none, so that a new sign-in can replace it.
+     */
     public Optional<String> cache(String connection) {
+        String encrypted;
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT cache FROM mi_grants WHERE connection = ?")) {
             ps.setString(1, connection);
@@ -51,10 +55,18 @@ public final class GrantStore {
                 if (!rs.next() || rs.getString(1) == null) {
                     return Optional.empty();
                 }
-                return Optional.of(box.decrypt(rs.getString(1), connection));
+                encrypted = rs.getString(1);
             }
         } catch (SQLException e) {
             throw new StoreException("cannot read the grant of connection '" + connection + "'", e);
+        }
+        try {
+            return Optional.of(box.decrypt(encrypted, connection));
+        } catch (IllegalStateException e) {
+            // a lost or changed key: the grant is unusable, but a new sign-in must be able to replace it
+            state(connection, GrantState.REAUTHORIZATION_REQUIRED, "re-authorization required: the stored grant cannot"
+                    + " be decrypted with this store key (MAILINTAKE_STORE_KEY or <data-dir>/store.key changed); sign in again");
+            return Optional.empty();
         }
     }
 

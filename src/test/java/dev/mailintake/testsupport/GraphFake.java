@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,6 +63,16 @@ import javax.net.ssl.SSLContext;
  * // GET authorizeEndpoint(...) answers with a code at once (no login page), by 302 or an auto-submitting form;
  * // POST tokenEndpoint(...) redeems it (PKCE S256/plain checked) and rotates refresh tokens
  * fake.revokeGrants("tenant-1", "alice@contoso.example", 50173);          // next refresh: invalid_grant AADSTS50173
+ * }</pre>
+ *
+ * <p>Certificate credentials ({@code private_key_jwt}), as Entra checks them, for every grant; an app may have a
+ * secret and/or any number of certificates:
+ *
+ * <pre>{@code
+ * TestClientCertificate cert = TestClientCertificate.generate(tempDir);     // PKCS#12 file, PEM key + certificate
+ * fake.registerCertificate("tenant-1", "client-1", cert.certificate());
+ * ConfidentialClientApplication.builder("client-1",
+ *         ClientCredentialFactory.createFromCertificate(cert.privateKey(), cert.certificate()))...
  * }</pre>
  *
  * <p>Delegated access tokens open {@code /v1.0/users/{address}/...} for the user's own mailbox (address = UPN) and
@@ -259,6 +270,45 @@ public final class GraphFake implements AutoCloseable {
      */
     public GraphFake expireClientSecret(String tenant, String clientId) {
         tokens.expireClientSecret(Objects.requireNonNull(tenant), Objects.requireNonNull(clientId));
+        return this;
+    }
+
+    /**
+     * Adds a certificate credential to an app (registering the app without a secret if it is new; a later
+     * {@link #registerClient} adds a secret and keeps the certificates). Token requests may then authenticate with
+     * {@code client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer} and a
+     * {@code client_assertion} JWT, checked as Entra checks it:
+     * <ul>
+     * <li>header {@code alg} RS256 or PS256 (RSASSA-PSS, SHA-256, MGF1-SHA-256, salt 32), and {@code x5t} (SHA-1)
+     * and/or {@code x5t#S256} (SHA-256) thumbprint of a certificate registered for this app, base64url or (as msal4j
+     * sends it) standard base64; {@code x5c} is ignored. No thumbprint or unsupported {@code alg}: 401
+     * {@code invalid_client} AADSTS50027; unknown thumbprint, certificate outside its validity, or a signature that
+     * does not verify with the certificate's key: AADSTS700027;</li>
+     * <li>claims {@code iss} = {@code sub} = client id (else AADSTS700021); {@code aud} = this tenant's token endpoint,
+     * {@code {authorityHost}/{tenant name or id}/oauth2/v2.0/token} or the v1 {@code .../oauth2/token} (else
+     * AADSTS700023); {@code exp} in the future and {@code nbf}, if present, not (no clock skew allowed; else
+     * AADSTS700024); {@code jti} present (missing claims: AADSTS50027).</li>
+     * </ul>
+     * Codes invented by the fake (Entra documents none): a {@code jti} used before, 401 {@code invalid_client}
+     * AADSTS7000290 (see {@link #rejectReusedClientAssertions}); both a secret and an assertion, 400
+     * {@code invalid_request} AADSTS7000291; a {@code client_assertion_type} other than jwt-bearer, 400
+     * {@code invalid_request} AADSTS7000292. {@link #expireClientSecret} does not affect certificate credentials.
+     */
+    public GraphFake registerCertificate(String tenant, String clientId, X509Certificate certificate) {
+        tokens.registerCertificate(Objects.requireNonNull(tenant, "tenant"), Objects.requireNonNull(clientId,
+                "clientId"), Objects.requireNonNull(certificate, "certificate"));
+        return this;
+    }
+
+    /**
+     * On (default): a client assertion works once; a second token request with the same {@code jti} (per app) gets
+     * 401 {@code invalid_client} AADSTS7000290 (invented; whether Entra refuses a replay is not documented). msal4j
+     * signs a new assertion for every token call; its own retry after a 5xx/429 resends the same request, which
+     * still works because an injected token {@link Fault} answers before the assertion is checked (and so does not
+     * use up its {@code jti}). Off: assertions may be reused until they expire.
+     */
+    public GraphFake rejectReusedClientAssertions(boolean reject) {
+        tokens.rejectReusedClientAssertions(reject);
         return this;
     }
 

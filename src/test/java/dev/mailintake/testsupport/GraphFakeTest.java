@@ -8,13 +8,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.microsoft.aad.msal4j.AuthorizationCodeParameters;
 import com.microsoft.aad.msal4j.AuthorizationRequestUrlParameters;
 import com.microsoft.aad.msal4j.ClientCredentialFactory;
+import com.microsoft.aad.msal4j.ClientCredentialParameters;
 import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IAccount;
 import com.microsoft.aad.msal4j.IAuthenticationResult;
+import com.microsoft.aad.msal4j.IClientCredential;
 import com.microsoft.aad.msal4j.MsalInteractionRequiredException;
+import com.microsoft.aad.msal4j.MsalServiceException;
 import com.microsoft.aad.msal4j.ResponseMode;
 import com.microsoft.aad.msal4j.SilentParameters;
 import com.microsoft.aad.msal4j.TokenSource;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,8 +36,12 @@ import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.MessageDigest;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,6 +55,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -871,7 +880,192 @@ class GraphFakeTest {
         assertThat(grants).allSatisfy(r -> assertThat(r.clientId()).isEqualTo(CLIENT_ID));
     }
 
+    // ================================================================== certificate credentials
+
+    @Test
+    void msal4jGetsAppTokensWithAPemCertificateAndAnUnregisteredCertificateIsRefused(@TempDir Path dir)
+            throws Exception {
+        TestClientCertificate cert = TestClientCertificate.generate(dir);
+        TestClientCertificate unregistered = TestClientCertificate.generate(dir, "not-registered", -1, 30);
+        fake.registerCertificate(TENANT, CLIENT_ID, cert.certificate());
+        assertThat(cert.privateKeyPem()).startsWith("-----BEGIN PRIVATE KEY-----\n")
+                .endsWith("-----END PRIVATE KEY-----\n");
+        assertThat(cert.certificatePem()).startsWith("-----BEGIN CERTIFICATE-----\n")
+                .endsWith("-----END CERTIFICATE-----\n");
+
+        // the key and certificate as an application would read them from PEM files
+        PrivateKey key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(pemBlock(
+                cert.privateKeyPem(), "PRIVATE KEY")));
+        X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
+                new ByteArrayInputStream(pemBlock(cert.certificatePem(), "CERTIFICATE")));
+        int before = fake.tokensIssued();
+        IAuthenticationResult result = certificateApp(ClientCredentialFactory.createFromCertificate(key, certificate))
+                .acquireToken(ClientCredentialParameters.builder(Set.of(GRAPH_SCOPE)).build()).get(30,
+                        TimeUnit.SECONDS);
+        assertThat(result.accessToken()).startsWith("fake-at-");
+        assertThat(fake.tokensIssued()).isEqualTo(before + 1);
+        fake.mailbox("scans@contoso.example");
+        assertThat(get(fake.graphBaseUrl() + "/users/scans@contoso.example/mailFolders", result.accessToken())
+                .statusCode()).isEqualTo(200);
+        // the secret still works next to the certificate
+        assertThat(tokenRequest(CLIENT_ID, SECRET, GRAPH_SCOPE).statusCode()).isEqualTo(200);
+
+        ConfidentialClientApplication wrong = certificateApp(ClientCredentialFactory.createFromCertificate(
+                unregistered.privateKey(), unregistered.certificate()));
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> wrong.acquireToken(ClientCredentialParameters.builder(Set.of(GRAPH_SCOPE)).build())
+                        .get(30, TimeUnit.SECONDS));
+        assertThat(e.getCause()).isInstanceOf(MsalServiceException.class)
+                .hasMessageContaining("AADSTS700027").hasMessageContaining("The key was not found")
+                .hasMessageContaining(unregistered.thumbprintSha256());     // msal4j sends x5t#S256 only
+        MsalServiceException refused = (MsalServiceException) e.getCause();
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(refused.errorCode()).isEqualTo("invalid_client");
+        assertThat(fake.tokenRequests()).extracting(LoggedRequest::status).containsExactly(200, 200, 401);
+    }
+
+    @Test
+    void msal4jRunsTheAuthorizationCodeFlowAndRefreshWithAPkcs12Certificate(@TempDir Path dir) throws Exception {
+        TestClientCertificate cert = TestClientCertificate.generate(dir);
+        fake.registerCertificate(TENANT, CLIENT_ID, cert.certificate());
+        fake.mailbox(BOB);
+        fake.signInAs(TENANT, BOB);
+        IClientCredential credential;
+        try (InputStream in = Files.newInputStream(cert.pkcs12())) {
+            credential = ClientCredentialFactory.createFromCertificate(in, cert.password());
+        }
+        ConfidentialClientApplication app = certificateApp(credential);
+        Set<String> scopes = Set.of("https://graph.microsoft.com/Mail.ReadWrite");
+        Pkce pkce = Pkce.create();
+        URL url = app.getAuthorizationRequestUrl(AuthorizationRequestUrlParameters.builder(REDIRECT, scopes)
+                .codeChallenge(pkce.challenge()).codeChallengeMethod("S256").state("s").build());
+        HttpResponse<String> page = send(tokenHttp, HttpRequest.newBuilder(url.toURI()).build());
+        assertThat(page.statusCode()).as(page.body()).isEqualTo(200);              // msal4j asks for form_post
+        String code = PostedForm.parse(page.body()).fields().get("code");
+
+        IAuthenticationResult first = app.acquireToken(AuthorizationCodeParameters.builder(code,
+                URI.create(REDIRECT)).scopes(scopes).codeVerifier(pkce.verifier()).build()).get(30, TimeUnit.SECONDS);
+        assertThat(first.account().username()).isEqualTo(BOB);
+        IAuthenticationResult refreshed = app.acquireTokenSilently(SilentParameters.builder(scopes, first.account())
+                .forceRefresh(true).authorityUrl(fake.authority(TENANT)).build()).get(30, TimeUnit.SECONDS);
+        assertThat(refreshed.accessToken()).startsWith("fake-at-").isNotEqualTo(first.accessToken());
+        assertThat(get(fake.graphBaseUrl() + "/users/" + BOB + "/mailFolders", refreshed.accessToken())
+                .statusCode()).isEqualTo(200);
+        assertThat(fake.tokenRequests().stream().filter(r -> r.grantType() != null).toList())
+                .extracting(LoggedRequest::grantType, LoggedRequest::status)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("authorization_code", 200),
+                        org.assertj.core.groups.Tuple.tuple("refresh_token", 200));
+    }
+
+    @Test
+    void checksClientAssertionsLikeEntra(@TempDir Path dir) throws Exception {
+        TestClientCertificate cert = TestClientCertificate.generate(dir);
+        TestClientCertificate expiredCert = TestClientCertificate.generate(dir, "expired", -40, 30);
+        String certOnly = "77777777-2222-3333-4444-555555555555";
+        fake.registerCertificate(TENANT, certOnly, cert.certificate());
+        fake.registerCertificate(TENANT, certOnly, expiredCert.certificate());
+        String audience = fake.tokenEndpoint(TENANT);
+        Instant now = Instant.now();
+
+        // an assertion that expired a minute ago, and one not valid for another minute
+        assertEntraError(assertionRequest(certOnly, cert.clientAssertion(certOnly, audience,
+                now.minusSeconds(660), now.minusSeconds(60))), 401, "invalid_client", 700024);
+        assertEntraError(assertionRequest(certOnly, cert.clientAssertion(certOnly, audience,
+                now.plusSeconds(60), now.plusSeconds(600))), 401, "invalid_client", 700024);
+
+        // a good one works once; the tenant-id form of the audience and the v1 endpoint are accepted too
+        String good = cert.clientAssertion(certOnly, audience, now.minusSeconds(5), now.plusSeconds(600));
+        assertThat(assertionRequest(certOnly, good).statusCode()).isEqualTo(200);
+        assertEntraError(assertionRequest(certOnly, good), 401, "invalid_client", 7000290);
+        assertThat(assertionRequest(certOnly, cert.clientAssertion(certOnly, fake.authorityHost() + "/"
+                + fake.tenantId(TENANT) + "/oauth2/v2.0/token", null, now.plusSeconds(600))).statusCode())
+                .isEqualTo(200);
+        assertThat(assertionRequest(certOnly, cert.clientAssertion(certOnly, fake.authorityHost() + "/"
+                + TENANT + "/oauth2/token", null, now.plusSeconds(600))).statusCode()).isEqualTo(200);
+
+        // PS256 with only x5t#S256; RS256 with only x5t (standard base64 with padding, as msal4j sends it)
+        Map<String, Object> claims = new LinkedHashMap<>(Map.of("aud", audience, "iss", certOnly, "sub", certOnly,
+                "exp", now.plusSeconds(600).getEpochSecond()));
+        claims.put("jti", UUID.randomUUID().toString());
+        assertThat(assertionRequest(certOnly, cert.signJwt(Map.of("alg", "PS256", "typ", "JWT", "x5t#S256",
+                cert.x5tS256()), claims)).statusCode()).isEqualTo(200);
+        claims.put("jti", UUID.randomUUID().toString());
+        String standardSha1 = Base64.getEncoder().encodeToString(Base64.getUrlDecoder().decode(cert.x5t()));
+        assertThat(assertionRequest(certOnly, cert.signJwt(Map.of("alg", "RS256", "x5t", standardSha1), claims))
+                .statusCode()).isEqualTo(200);
+
+        // signature, thumbprint, key validity, algorithm
+        claims.put("jti", UUID.randomUUID().toString());
+        String[] parts = cert.signJwt(Map.of("alg", "RS256", "x5t", cert.x5t()), claims).split("\\.");
+        String tampered = parts[0] + "." + parts[1] + "." + (parts[2].startsWith("A") ? "B" : "A")
+                + parts[2].substring(1);
+        assertThat(assertEntraError(assertionRequest(certOnly, tampered), 401, "invalid_client", 700027)
+                .get("error_description").asText()).contains("signature validation").contains(cert.thumbprint());
+        assertEntraError(assertionRequest(certOnly, cert.signJwt(Map.of("alg", "RS256", "x5t",
+                expiredCert.x5t()), claims)), 401, "invalid_client", 700027);
+        assertThat(assertEntraError(assertionRequest(certOnly, expiredCert.clientAssertion(certOnly, audience, null,
+                now.plusSeconds(600))), 401, "invalid_client", 700027).get("error_description").asText())
+                .contains("The key used is expired");
+        assertEntraError(assertionRequest(certOnly, cert.signJwt(Map.of("alg", "RS256"), claims)), 401,
+                "invalid_client", 50027);
+        assertEntraError(assertionRequest(certOnly, cert.signJwt(Map.of("alg", "HS256", "x5t", cert.x5t()),
+                claims)), 401, "invalid_client", 50027);
+        assertEntraError(assertionRequest(certOnly, "not-a-jwt"), 401, "invalid_client", 50027);
+
+        // claims: issuer, audience, jti
+        assertEntraError(assertionRequest(certOnly, cert.clientAssertion(CLIENT_ID, audience, null,
+                now.plusSeconds(600))), 401, "invalid_client", 700021);
+        assertEntraError(assertionRequest(certOnly, cert.clientAssertion(certOnly, fake.tokenEndpoint("other"),
+                null, now.plusSeconds(600))), 401, "invalid_client", 700023);
+        claims.remove("jti");
+        assertEntraError(assertionRequest(certOnly, cert.signJwt(Map.of("alg", "RS256", "x5t", cert.x5t()),
+                claims)), 401, "invalid_client", 50027);
+
+        // the certificate belongs to certOnly only; certOnly has no secret; one credential per request
+        assertEntraError(assertionRequest(CLIENT_ID, cert.clientAssertion(CLIENT_ID, audience, null,
+                now.plusSeconds(600))), 401, "invalid_client", 700027);
+        assertEntraError(tokenRequest(certOnly, SECRET, GRAPH_SCOPE), 401, "invalid_client", 7000215);
+        assertEntraError(post(tokenHttp, audience, form(certOnly, SECRET, GRAPH_SCOPE)
+                + "&client_assertion_type=" + enc(TestClientCertificate.JWT_BEARER) + "&client_assertion="
+                + cert.clientAssertion(certOnly, audience, null, now.plusSeconds(600))), 400, "invalid_request",
+                7000291);
+        assertEntraError(post(tokenHttp, audience, "grant_type=client_credentials&client_id=" + certOnly
+                + "&scope=" + enc(GRAPH_SCOPE) + "&client_assertion=" + good), 400, "invalid_request", 900144);
+
+        // replays allowed when switched off
+        fake.rejectReusedClientAssertions(false);
+        try {
+            assertThat(assertionRequest(certOnly, good).statusCode()).isEqualTo(200);
+        } finally {
+            fake.rejectReusedClientAssertions(true);
+        }
+        assertThat(fake.tokenRequests()).allSatisfy(r -> assertThat(r.toString()).doesNotContain(parts[2]));
+    }
+
     // ================================================================== helpers
+
+    // ------------------------------------------------------------------ certificate helpers
+
+    private ConfidentialClientApplication certificateApp(IClientCredential credential) throws Exception {
+        return ConfidentialClientApplication.builder(CLIENT_ID, credential)
+                .authority(fake.authority(TENANT))
+                .instanceDiscovery(false)
+                .validateAuthority(false)
+                .sslSocketFactory(fake.clientSslContext().getSocketFactory())
+                .build();
+    }
+
+    private HttpResponse<String> assertionRequest(String clientId, String assertion) throws Exception {
+        return post(tokenHttp, fake.tokenEndpoint(TENANT), "grant_type=client_credentials&client_id=" + enc(clientId)
+                + "&scope=" + enc(GRAPH_SCOPE) + "&client_assertion_type=" + enc(TestClientCertificate.JWT_BEARER)
+                + "&client_assertion=" + enc(assertion));
+    }
+
+    private static byte[] pemBlock(String pem, String type) {
+        String body = pem.substring(pem.indexOf("-----BEGIN " + type + "-----") + type.length() + 16,
+                pem.indexOf("-----END " + type + "-----"));
+        return Base64.getMimeDecoder().decode(body);
+    }
 
     // ------------------------------------------------------------------ delegated helpers
 

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -58,7 +59,8 @@ final class TokenEndpoint {
     private final SecureRandom random = new SecureRandom();
     private final IdTokenSigner signer;
     private final DelegatedAuth delegated;
-    /** tenant (lower-case) → client id (lower-case) → secret. */
+    private final ClientAssertions assertions;
+    /** tenant (lower-case) → client id (lower-case) → secret ("" for an app with certificate credentials only). */
     private final Map<String, Map<String, String>> clients = new ConcurrentHashMap<>();
     /** "tenant|client" (lower-case) of clients whose secret has expired. */
     private final Set<String> expiredSecrets = ConcurrentHashMap.newKeySet();
@@ -71,6 +73,7 @@ final class TokenEndpoint {
         this.json = json;
         this.signer = new IdTokenSigner(json);
         this.delegated = new DelegatedAuth(fake, this, json, signer);
+        this.assertions = new ClientAssertions(json);
     }
 
     DelegatedAuth delegated() {
@@ -83,6 +86,17 @@ final class TokenEndpoint {
         clients.computeIfAbsent(tenant.toLowerCase(Locale.ROOT), t -> new ConcurrentHashMap<>())
                 .put(clientId.toLowerCase(Locale.ROOT), secret);
         expiredSecrets.remove(clientKey(tenantKey(tenant), clientId));
+    }
+
+    /** Adds a certificate credential; registers the app (without a secret) if it is new. */
+    void registerCertificate(String tenant, String clientId, X509Certificate certificate) {
+        String t = tenantKey(tenant);
+        clients.computeIfAbsent(t, k -> new ConcurrentHashMap<>()).putIfAbsent(clientId.toLowerCase(Locale.ROOT), "");
+        assertions.register(t, clientId, certificate);
+    }
+
+    void rejectReusedClientAssertions(boolean reject) {
+        assertions.rejectReplays(reject);
     }
 
     void expireClientSecret(String tenant, String clientId) {
@@ -289,18 +303,28 @@ final class TokenEndpoint {
                     + "tenant. You may have sent your authentication request to the wrong tenant.");
             return;
         }
-        if (secret == null || secret.isEmpty()) {
+        String assertion = form.get("client_assertion");
+        String assertionType = form.get("client_assertion_type");
+        if (assertion != null || assertionType != null) {
+            if (secret != null && !secret.isEmpty()) {
+                entraError(x, 400, "invalid_request", ClientAssertions.TWO_CREDENTIALS, "(GraphFake) The request "
+                        + "contains both 'client_secret' and 'client_assertion': authenticate the client with exactly "
+                        + "one credential.");
+                return;
+            }
+            if (!authenticateWithAssertion(x, tenant, clientId, assertion, assertionType)) {
+                return;
+            }
+        } else if (secret == null || secret.isEmpty()) {
             entraError(x, 401, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is "
                     + "required for the '" + grantType + "' grant type.");
             return;
-        }
-        if (!expected.equals(secret)) {
+        } else if (!expected.equals(secret)) {
             entraError(x, 401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being "
                     + "sent in the request is the client secret value, not the client secret ID, for a secret added "
                     + "to app '" + clientId + "'.");
             return;
-        }
-        if (expiredSecrets.contains(clientKey(tenant, clientId))) {
+        } else if (expiredSecrets.contains(clientKey(tenant, clientId))) {
             entraError(x, 401, "invalid_client", 7000222, "The provided client secret keys for app '" + clientId
                     + "' are expired. Visit the Azure portal to create new keys for your app: "
                     + "https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: "
@@ -317,6 +341,35 @@ final class TokenEndpoint {
             default:
                 clientCredentials(x, tenant, clientId, form);
         }
+    }
+
+    /**
+     * {@code client_assertion_type} + {@code client_assertion} ({@code private_key_jwt}); sends the error and returns
+     * false unless the assertion is good.
+     */
+    private boolean authenticateWithAssertion(FakeExchange x, String tenant, String clientId, String assertion,
+                                              String assertionType) throws IOException {
+        if (assertionType == null || assertionType.isEmpty()) {
+            missing(x, "client_assertion_type");
+            return false;
+        }
+        if (assertion == null || assertion.isEmpty()) {
+            missing(x, "client_assertion");
+            return false;
+        }
+        if (!assertionType.equals(ClientAssertions.JWT_BEARER)) {
+            entraError(x, 400, "invalid_request", ClientAssertions.BAD_ASSERTION_TYPE, "(GraphFake) The value '"
+                    + assertionType + "' of the parameter 'client_assertion_type' is not supported; use '"
+                    + ClientAssertions.JWT_BEARER + "'.");
+            return false;
+        }
+        ClientAssertions.Failure failure = assertions.verify(tenant, Set.of(tenant, tenantId(tenant)),
+                fake.authorityHost(), clientId, assertion);
+        if (failure != null) {
+            entraError(x, failure.status(), failure.error(), failure.aadsts(), failure.description());
+            return false;
+        }
+        return true;
     }
 
     private void clientCredentials(FakeExchange x, String tenant, String clientId, Map<String, String> form)
