@@ -5,9 +5,6 @@ import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IAuthenticationResult;
 import dev.mailintake.config.ConnectionConfig;
 import java.util.LinkedHashSet;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** App-only tokens through msal4j's confidential client (client secret or PKCS#12 certificate). */
 public final class ClientCredentialsTokenSource implements TokenSource {
@@ -28,14 +25,11 @@ public final class ClientCredentialsTokenSource implements TokenSource {
                 .skipCache(skipCache)
                 .build();
         try {
-            IAuthenticationResult result = app.acquireToken(params).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            IAuthenticationResult result = Msal.await(connection.name(), app.acquireToken(params), TIMEOUT_SECONDS);
             return new AccessToken(result.accessToken(), result.expiresOnDate().toInstant());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
-        } catch (ExecutionException e) {
-            throw TokenFailures.classify(connection.name(), e.getCause() == null ? e : e.getCause());
-        } catch (TimeoutException | RuntimeException e) {
+        } catch (TokenException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw TokenFailures.classify(connection.name(), e);
         }
     }

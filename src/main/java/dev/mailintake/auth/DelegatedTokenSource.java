@@ -109,13 +109,10 @@ public final class DelegatedTokenSource implements DelegatedGrant {
                          long timeoutSeconds) {
         IAuthenticationResult result;
         try {
-            result = flow.get().get(timeoutSeconds, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
-        } catch (ExecutionException e) {
-            throw TokenFailures.classify(connection.name(), e.getCause() == null ? e : e.getCause());
-        } catch (TimeoutException | RuntimeException e) {
+            result = Msal.await(connection.name(), flow.get(), timeoutSeconds);
+        } catch (TokenException e) {
+            throw e;
+        } catch (RuntimeException e) {
             throw TokenFailures.classify(connection.name(), e);
         }
         String account = result.account() == null ? "unknown account" : result.account().username();

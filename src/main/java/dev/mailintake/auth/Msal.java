@@ -1,6 +1,8 @@
 package dev.mailintake.auth;
 
+import com.microsoft.aad.msal4j.AbstractClientApplicationBase;
 import com.microsoft.aad.msal4j.ClientCredentialFactory;
+import com.microsoft.aad.msal4j.IAuthenticationResult;
 import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IClientCredential;
 import com.microsoft.aad.msal4j.ITokenCacheAccessAspect;
@@ -8,6 +10,10 @@ import com.microsoft.aad.msal4j.PublicClientApplication;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Secret;
 import java.net.MalformedURLException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** Builds msal4j confidential clients for a connection: authority, discovery switches, TLS trust, credential. */
 final class Msal {
@@ -16,44 +22,34 @@ final class Msal {
 
     /** A public client (device code flow): no credential, the app registration must allow public client flows. */
     static PublicClientApplication publicClient(ConnectionConfig connection, ITokenCacheAccessAspect cache) {
-        try {
-            PublicClientApplication.Builder builder = PublicClientApplication.builder(connection.clientId())
-                    .authority(connection.authority())
-                    .instanceDiscovery(connection.instanceDiscovery())
-                    .validateAuthority(connection.instanceDiscovery())
-                    .logPii(false)
-                    .setTokenCacheAccessAspect(cache);
-            if (connection.trustStore().isPresent()) {
-                builder.sslSocketFactory(TrustStores.socketFactory(connection.trustStore().get(),
-                        connection.trustStorePassword().map(Secret::value).orElse("")));
-            }
-            return builder.build();
-        } catch (MalformedURLException e) {
-            throw new IllegalArgumentException("connection '" + connection.name() + "': authority "
-                    + connection.authority() + " is not a valid URL", e);
-        }
+        return configure(PublicClientApplication.builder(connection.clientId()), connection, cache).build();
     }
 
     static ConfidentialClientApplication client(ConnectionConfig connection, ITokenCacheAccessAspect cache) {
+        return configure(ConfidentialClientApplication.builder(connection.clientId(), credential(connection)),
+                connection, cache).build();
+    }
+
+    /** Authority, discovery switches, TLS trust and the persisted token cache: the same for every client. */
+    private static <B extends AbstractClientApplicationBase.Builder<B>> B configure(B builder, ConnectionConfig connection,
+                                                                                    ITokenCacheAccessAspect cache) {
         try {
-            ConfidentialClientApplication.Builder builder = ConfidentialClientApplication
-                    .builder(connection.clientId(), credential(connection))
-                    .authority(connection.authority())
+            builder.authority(connection.authority())
                     .instanceDiscovery(connection.instanceDiscovery())
                     .validateAuthority(connection.instanceDiscovery())
                     .logPii(false);
-            if (cache != null) {
-                builder.setTokenCacheAccessAspect(cache);
-            }
-            if (connection.trustStore().isPresent()) {
-                builder.sslSocketFactory(TrustStores.socketFactory(connection.trustStore().get(),
-                        connection.trustStorePassword().map(Secret::value).orElse("")));
-            }
-            return builder.build();
         } catch (MalformedURLException e) {
             throw new IllegalArgumentException("connection '" + connection.name() + "': authority "
                     + connection.authority() + " is not a valid URL", e);
         }
+        if (cache != null) {
+            builder.setTokenCacheAccessAspect(cache);
+        }
+        if (connection.trustStore().isPresent()) {
+            builder.sslSocketFactory(TrustStores.socketFactory(connection.trustStore().get(),
+                    connection.trustStorePassword().map(Secret::value).orElse("")));
+        }
+        return builder;
     }
 
     private static IClientCredential credential(ConnectionConfig c) {
@@ -67,6 +63,20 @@ final class Msal {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("mailintake.connections." + c.name() + ".client-certificate: "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** Waits for an msal4j call; failures come back classified (transient, re-authorize, admin must fix). */
+    static IAuthenticationResult await(String connection, CompletableFuture<IAuthenticationResult> call, long timeoutSeconds) {
+        try {
+            return call.get(timeoutSeconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TokenException(connection, TokenException.Kind.TRANSIENT, "interrupted", e);
+        } catch (ExecutionException e) {
+            throw TokenFailures.classify(connection, e.getCause() == null ? e : e.getCause());
+        } catch (TimeoutException e) {
+            throw TokenFailures.classify(connection, e);
         }
     }
 }

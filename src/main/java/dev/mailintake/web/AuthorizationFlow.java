@@ -40,12 +40,12 @@ public final class AuthorizationFlow {
         DelegatedGrant source = connections.get(name);
         Message out = reset(exchange);
         if (source == null) {
-            respond(out, 404, Html.page("Unknown connection", "There is no delegated connection named '" + name
+            Html.respond(out, 404, Html.page("Unknown connection", "There is no delegated connection named '" + name
                     + "'. Connections that sign in are configured with flow=delegated."));
             return;
         }
         if (source.isDeviceCode()) {
-            respond(out, 409, Html.page("Sign in on the server", "Connection '" + name + "' signs in with the device"
+            Html.respond(out, 409, Html.page("Sign in on the server", "Connection '" + name + "' signs in with the device"
                     + " code flow: run java -jar mail-intake.jar authorize " + name + " --device-code on the server."));
             return;
         }
@@ -70,31 +70,31 @@ public final class AuthorizationFlow {
             pending = states.consume(state);
         } catch (OAuthStates.Refused refused) {
             LOG.warn("authorization answer refused: {}", refused.getMessage());
-            respond(out, 400, Html.page("Authorization refused", refused.getMessage()));
+            Html.respond(out, 400, Html.page("Authorization refused", refused.getMessage()));
             return;
         }
         String name = pending.connection();
         if (error != null || code == null) {
             LOG.warn("connection '{}': the provider answered the authorization with {}", name,
                     error == null ? "no code" : error);
-            respond(out, 400, Html.page("Not authorized", "Connection '" + name + "': the provider answered "
+            Html.respond(out, 400, Html.page("Not authorized", "Connection '" + name + "': the provider answered "
                     + (error == null ? "without a code" : error) + (description == null ? "" : ": " + description)));
             return;
         }
         DelegatedGrant source = connections.get(name);
         if (source == null) {
-            respond(out, 404, Html.page("Unknown connection", "Connection '" + name + "' is no longer configured."));
+            Html.respond(out, 404, Html.page("Unknown connection", "Connection '" + name + "' is no longer configured."));
             return;
         }
         try {
             String account = source.redeem(code, admin.redirectUri(), pending.verifier());
             tokens.forget(name);
             LOG.info("connection '{}': authorized by {}", name, account);
-            respond(out, 200, Html.page("Authorized", "Connection '" + name + "' is authorized as " + account
+            Html.respond(out, 200, Html.page("Authorized", "Connection '" + name + "' is authorized as " + account
                     + ". Its mailboxes import from their next poll."));
         } catch (TokenException e) {
             LOG.warn("connection '{}': the code could not be redeemed: {}", name, e.getMessage());
-            respond(out, 502, Html.page("Not authorized", e.getMessage()));
+            Html.respond(out, 502, Html.page("Not authorized", e.getMessage()));
         }
     }
 
@@ -105,13 +105,4 @@ public final class AuthorizationFlow {
         return out;
     }
 
-    private static void respond(Message out, int status, String html) {
-        out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        out.setHeader(Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
-        out.setHeader("Cache-Control", "no-store");
-        out.setHeader("Content-Security-Policy", "default-src 'none'");
-        out.setHeader("X-Content-Type-Options", "nosniff");
-        out.setHeader("Referrer-Policy", "no-referrer");
-        out.setBody(html);
-    }
 }

@@ -30,4 +30,17 @@ public final class Html {
                 + " – Mail Intake</title><meta name=\"viewport\" content=\"width=device-width\"></head>"
                 + "<body><main><h1>" + escape(title) + "</h1><p>" + escape(message) + "</p></main></body></html>";
     }
+
+    /** An HTML answer with the admin pages' headers (no caching, a strict CSP, no framing, no referrer). */
+    public static void respond(org.apache.camel.Message out, int status, String html) {
+        out.removeHeaders("*");
+        out.setHeader(org.apache.camel.Exchange.HTTP_RESPONSE_CODE, status);
+        out.setHeader(org.apache.camel.Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
+        out.setHeader("Cache-Control", "no-store");
+        out.setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+        out.setHeader("X-Content-Type-Options", "nosniff");
+        out.setHeader("X-Frame-Options", "DENY");
+        out.setHeader("Referrer-Policy", "no-referrer");
+        out.setBody(html);
+    }
 }

@@ -107,7 +107,7 @@ public final class StatusPage {
                     .append(s.errorCount()).append("</td><td>").append(s.postponedCount()).append("</td></tr>");
         }
         h.append("</tbody></table></main></body></html>");
-        respond(exchange.getMessage(), 200, h.toString());
+        Html.respond(exchange.getMessage(), 200, h.toString());
     }
 
     /** {@code POST /actions/refresh-tokens}: runs the refresh-tokens route now. */
@@ -116,7 +116,7 @@ public final class StatusPage {
         Message out = exchange.getMessage();
         if (csrf == null || !MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
                 csrfToken.getBytes(StandardCharsets.UTF_8))) {
-            respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
+            Html.respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
             return;
         }
         LOG.info("token refresh requested from the status page");
@@ -144,15 +144,4 @@ public final class StatusPage {
         return t.map(i -> "<time datetime=\"" + i + "\">" + i + "</time>").orElse("–");
     }
 
-    private static void respond(Message out, int status, String html) {
-        out.removeHeaders("*");
-        out.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
-        out.setHeader(Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
-        out.setHeader("Cache-Control", "no-store");
-        out.setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
-        out.setHeader("X-Content-Type-Options", "nosniff");
-        out.setHeader("X-Frame-Options", "DENY");
-        out.setHeader("Referrer-Policy", "no-referrer");
-        out.setBody(html);
-    }
 }
