@@ -31,6 +31,7 @@ import dev.mailintake.intake.MessageMetadata;
 import dev.mailintake.intake.MessageTarget;
 import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
+import dev.mailintake.ops.ConnectionHealthCheck;
 import dev.mailintake.ops.MailboxHealthCheck;
 import dev.mailintake.store.GrantStore;
 import dev.mailintake.store.Ledger;
@@ -168,10 +169,9 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         }
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
-        for (Mailbox mb : mailboxes.all()) {
-            if (health != null) {
-                health.register(new MailboxHealthCheck(mb.status()));
-            }
+        if (health != null) {
+            mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status())));
+            delegated.values().forEach(g -> health.register(new ConnectionHealthCheck(g, tokens)));
         }
         addImportRoutes(camel, mailboxes);
         if (mailboxes.all().isEmpty()) {

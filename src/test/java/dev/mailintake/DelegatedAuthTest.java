@@ -146,6 +146,10 @@ class DelegatedAuthTest {
         assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
         assertThat(done.body()).contains("authorized as " + ADMIN);
         assertThat(done.headers().firstValue("code")).isEmpty();
+        await().atMost(Duration.ofSeconds(5)).until(() -> get(browser, app.healthUrl() + "?data=true").body()
+                .contains("connection-contoso"));
+        String health = get(browser, app.healthUrl() + "?data=true").body();
+        assertThat(health).contains("authorized.as").doesNotContain("fake-at-").doesNotContain("fake-rt-");
 
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
                 .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
