@@ -128,19 +128,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         for (String scheme : List.of("http", "https")) {
             camel.getComponent(scheme, HttpComponent.class).setAutomaticRetriesDisabled(true);
         }
-        List<Mailbox> list = new ArrayList<>();
-        for (MailboxConfig mc : config.mailboxes().values()) {
-            ConnectionConfig cc = config.connectionOf(mc);
-            Endpoint http = camel.getEndpoint(graphEndpointUri(cc));
-            RequestGate gate = new RequestGate(mc.name(), mc.concurrency(), mc.requestBudget(), clock, sleeper);
-            GraphClient client = new GraphClient(mc.name(), cc.name(), http, tokens, gate, retryPolicy, json, clock, sleeper);
-            GraphMailbox gateway = new GraphMailbox(mc, cc.graphBaseUrl().toString(), client);
-            MessageTarget target = mc.target().folder().<MessageTarget>map(p -> new FolderTarget(p, json))
-                    .orElseGet(() -> new EndpointTarget(mc.target().endpointUri().orElseThrow(),
-                            config.dataDir().resolve("spool").resolve(mc.name()), camel.createProducerTemplate(), json));
-            list.add(new Mailbox(mc, gateway, target, new MailboxStatus(mc.name(), mc.enabled()), "import-" + mc.name()));
-        }
-        Mailboxes mailboxes = new Mailboxes(list);
+        Mailboxes mailboxes = mailboxes(camel, config, tokens, json);
         MessageIntake intake = new MessageIntake(mailboxes, ledger, new MimeInspector(), new RuleChecker(),
                 new MessageMetadata(clock), camel, clock);
 
@@ -157,16 +145,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens,
                 camel.createProducerTemplate()));
         addRefreshRoute(camel, config.refresh());
-        List<String> browser = delegated.values().stream().filter(g -> !g.isDeviceCode()).map(DelegatedGrant::connectionName).toList();
-        List<String> device = delegated.values().stream().filter(DelegatedGrant::isDeviceCode).map(DelegatedGrant::connectionName).toList();
-        if (!browser.isEmpty()) {
-            LOG.info("Delegated connections {}: sign in at {}/oauth/start/<connection>; register the redirect URI {}",
-                    browser, config.admin().publicBaseUrl(), config.admin().redirectUri());
-        }
-        if (!device.isEmpty()) {
-            LOG.info("Device-code connections {}: sign in with java -jar mail-intake.jar authorize <connection> --device-code",
-                    device);
-        }
+        logSignInHints(delegated.values(), config);
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
         if (health != null) {
@@ -183,6 +162,37 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                     + "  mailintake.mailboxes.invoices.address=invoices@contoso.com\n"
                     + "and restart (README.md, section Configuration).");
         }
+    }
+
+    /** One mailbox per configured mailbox: its Graph client (behind its request gate), gateway, target, status. */
+    private Mailboxes mailboxes(CamelContext camel, MailIntakeConfig config, TokenService tokens, ObjectMapper json) {
+        List<Mailbox> list = new ArrayList<>();
+        for (MailboxConfig mc : config.mailboxes().values()) {
+            ConnectionConfig cc = config.connectionOf(mc);
+            Endpoint http = camel.getEndpoint(graphEndpointUri(cc));
+            RequestGate gate = new RequestGate(mc.name(), mc.concurrency(), mc.requestBudget(), clock, sleeper);
+            GraphClient client = new GraphClient(mc.name(), cc.name(), http, tokens, gate, retryPolicy, json, clock, sleeper);
+            GraphMailbox gateway = new GraphMailbox(mc, cc.graphBaseUrl().toString(), client);
+            MessageTarget target = mc.target().folder().<MessageTarget>map(p -> new FolderTarget(p, json))
+                    .orElseGet(() -> new EndpointTarget(mc.target().endpointUri().orElseThrow(),
+                            config.dataDir().resolve("spool").resolve(mc.name()), camel.createProducerTemplate(), json));
+            list.add(new Mailbox(mc, gateway, target, new MailboxStatus(mc.name(), mc.enabled()), "import-" + mc.name()));
+        }
+        return new Mailboxes(list);
+    }
+
+    private static void logSignInHints(java.util.Collection<DelegatedGrant> delegated, MailIntakeConfig config) {
+        List<String> browser = delegated.stream().filter(g -> !g.isDeviceCode()).map(DelegatedGrant::connectionName).toList();
+        List<String> device = delegated.stream().filter(DelegatedGrant::isDeviceCode).map(DelegatedGrant::connectionName).toList();
+        if (!browser.isEmpty()) {
+            LOG.info("Delegated connections {}: sign in at {}/oauth/start/<connection>; register the redirect URI {}",
+                    browser, config.admin().publicBaseUrl(), config.admin().redirectUri());
+        }
+        if (!device.isEmpty()) {
+            LOG.info("Device-code connections {}: sign in with java -jar mail-intake.jar authorize <connection> --device-code",
+                    device);
+        }
+
     }
 
     @Override
