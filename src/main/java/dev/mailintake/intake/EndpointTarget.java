@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.util.URISupport;
 
 /**
  * Any Camel endpoint as target: the raw MIME as a stream body, the metadata as {@code MailIntake*} headers (plus
@@ -52,10 +53,10 @@ public final class EndpointTarget implements MessageTarget {
                 ex.getIn().setHeader(Exchange.FILE_NAME, FolderTarget.folderName(m) + ".eml");
             });
             if (result.getException() != null) {
-                throw new TargetUnavailableException("target " + uri + " failed: " + result.getException().getMessage(),
-                        result.getException());
+                throw new TargetUnavailableException("target " + URISupport.sanitizeUri(uri) + " failed: "
+                        + result.getException().getMessage(), result.getException());
             }
-            return uri;
+            return URISupport.sanitizeUri(uri);
         } catch (IOException e) {
             throw new TargetUnavailableException("cannot read spooled message: " + e.getMessage(), e);
         }
