@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The same ledger SQL on the embedded H2 store and on PostgreSQL (skipped where no PostgreSQL is reachable). */
-class LedgerTest {
+/** The same store SQL (ledger, grants, OAuth states) on embedded H2 and on PostgreSQL (skipped where no PostgreSQL is reachable). */
+class StoreSqlTest {
     static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
 
     @TempDir
@@ -73,6 +73,32 @@ class LedgerTest {
             assertThat(ledger.find(mailbox, "k3").orElseThrow().state()).isEqualTo(LedgerState.ERROR);
             ledger.forget(mailbox, "k3");
             assertThat(ledger.find(mailbox, "k3")).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("stores")
+    void grantsAndStatesUseTheSameSqlOnBothStores(String kind) throws Exception {
+        Clock clock = Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
+        try (Store store = new Store(config(kind))) {
+            SecretBox box = SecretBox.load(null, tmp.resolve("key-" + kind));
+            GrantStore grants = new GrantStore(store.dataSource(), box, clock);
+            String connection = "c-" + UUID.randomUUID();
+            assertThat(grants.find(connection)).isEmpty();
+            grants.authorized(connection, "fp1", "ada@contoso.test", "{\"cache\":1}");
+            assertThat(grants.cache(connection)).contains("{\"cache\":1}");
+            grants.cacheChanged(connection, "{\"cache\":2}", true);
+            assertThat(grants.cache(connection)).contains("{\"cache\":2}");
+            grants.state(connection, GrantState.REAUTHORIZATION_REQUIRED, "AADSTS50173");
+            Grant g = grants.find(connection).orElseThrow();
+            assertThat(g.state()).isEqualTo(GrantState.REAUTHORIZATION_REQUIRED);
+            assertThat(g.account()).contains("ada@contoso.test");
+            grants.authorized(connection, "fp2", "ada@contoso.test", "{}");
+            assertThat(grants.find(connection).orElseThrow().state()).isEqualTo(GrantState.AUTHORIZED);
+
+            OAuthStates states = new OAuthStates(store.dataSource(), box, clock);
+            OAuthStates.Pending p = states.create(connection);
+            assertThat(states.consume(p.state()).verifier()).isEqualTo(p.verifier());
         }
     }
 }
