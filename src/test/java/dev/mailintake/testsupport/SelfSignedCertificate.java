@@ -39,38 +39,10 @@ public final class SelfSignedCertificate {
 
     /** Generates {@code server.p12} and {@code truststore.p12} in {@code dir} (which must exist). */
     public static SelfSignedCertificate generate(Path dir) throws IOException {
-        String password = randomPassword();
+        String password = Keytool.randomPassword();
         Path keyStore = dir.resolve("server.p12");
         Path trustStore = dir.resolve("truststore.p12");
-        boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("win");
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", windows ? "keytool.exe" : "keytool");
-        List<String> command = List.of(keytool.toString(),
-                "-genkeypair", "-noprompt",
-                "-alias", ALIAS,
-                "-keyalg", "RSA", "-keysize", "2048", "-sigalg", "SHA256withRSA",
-                "-dname", "CN=localhost",
-                "-ext", "SAN=dns:localhost,ip:127.0.0.1",
-                "-startdate", "-1d", "-validity", "30",
-                "-storetype", "PKCS12", "-keystore", keyStore.toString(),
-                "-storepass", password, "-keypass", password);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output;
-        try (InputStream in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException("keytool did not finish within 60 s");
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for keytool", e);
-        }
-        if (process.exitValue() != 0 || !Files.exists(keyStore)) {
-            throw new IOException("keytool failed with exit code " + process.exitValue() + ": " + output);
-        }
+        Keytool.genKeyPair(keyStore, ALIAS, password, "CN=localhost", "-1d", 30, "-ext", "SAN=dns:localhost,ip:127.0.0.1");
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(keyStore)) {
@@ -89,15 +61,6 @@ public final class SelfSignedCertificate {
         }
     }
 
-    private static String randomPassword() {
-        String alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-        SecureRandom random = new SecureRandom();
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 24; i++) {
-            sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
-        }
-        return sb.toString();
-    }
 
     /** PKCS12 key store holding the private key and certificate (alias {@code graph-fake}). */
     public Path keyStore() {

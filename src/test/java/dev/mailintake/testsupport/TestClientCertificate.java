@@ -73,36 +73,10 @@ public final class TestClientCertificate {
      */
     public static TestClientCertificate generate(Path dir, String commonName, int startDays, int validityDays)
             throws IOException {
-        String password = randomPassword();
+        String password = Keytool.randomPassword();
         Path file = dir.resolve("client-" + UUID.randomUUID() + ".p12");
-        boolean windows = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("win");
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", windows ? "keytool.exe" : "keytool");
-        List<String> command = List.of(keytool.toString(),
-                "-genkeypair", "-noprompt",
-                "-alias", ALIAS,
-                "-keyalg", "RSA", "-keysize", "2048", "-sigalg", "SHA256withRSA",
-                "-dname", "CN=" + commonName,
-                "-startdate", (startDays >= 0 ? "+" : "") + startDays + "d", "-validity", String.valueOf(validityDays),
-                "-storetype", "PKCS12", "-keystore", file.toString(),
-                "-storepass", password, "-keypass", password);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output;
-        try (InputStream in = process.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException("keytool did not finish within 60 s");
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for keytool", e);
-        }
-        if (process.exitValue() != 0 || !Files.exists(file)) {
-            throw new IOException("keytool failed with exit code " + process.exitValue() + ": " + output);
-        }
+        Keytool.genKeyPair(file, ALIAS, password, "CN=" + commonName, (startDays >= 0 ? "+" : "") + startDays + "d",
+                validityDays);
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(file)) {
@@ -115,15 +89,6 @@ public final class TestClientCertificate {
         }
     }
 
-    private static String randomPassword() {
-        String alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-        SecureRandom random = new SecureRandom();
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 24; i++) {
-            sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
-        }
-        return sb.toString();
-    }
 
     // ------------------------------------------------------------------ key material
 
