@@ -246,7 +246,7 @@ class DelegatedAuthTest {
         String base = "http://127.0.0.1:" + adminPort;
         await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, base + "/").body().contains("paused"));
         String before = get(browser, base + "/").body();
-        assertThat(before).contains("never authorized").contains("href=\"/oauth/start/contoso\"").contains("scans@contoso.test");
+        assertThat(before).contains("never authorized").contains("href=\"oauth/start/contoso\"").contains("scans@contoso.test");
 
         Map.Entry<String, Map<String, String>> form = startSignIn();
         assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
@@ -259,6 +259,8 @@ class DelegatedAuthTest {
         int redemptions = fake.refreshRedemptions();
         HttpResponse<String> refreshed = post(base + "/actions/refresh-tokens", Map.of("csrf", csrf.group(1)));
         assertThat(refreshed.statusCode()).isEqualTo(303);
+        assertThat(URI.create(base + "/actions/refresh-tokens").resolve(refreshed.headers().firstValue("Location")
+                .orElseThrow()).toString()).isEqualTo(base + "/?done=refreshed");
         assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 1);
 
         String page = get(browser, base + "/?done=refreshed").body();

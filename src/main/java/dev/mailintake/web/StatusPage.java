@@ -77,7 +77,7 @@ public final class StatusPage {
                     h.append("<td><code>java -jar mail-intake.jar authorize ").append(Html.escape(c.name()))
                             .append(" --device-code</code></td>");
                 } else {
-                    h.append("<td><a href=\"/oauth/start/").append(Html.escape(c.name())).append("\">Authorize</a></td>");
+                    h.append("<td><a href=\"oauth/start/").append(Html.escape(c.name())).append("\">Authorize</a></td>");
                 }
             } else {
                 h.append("<td>client credentials</td><td>")
@@ -87,7 +87,7 @@ public final class StatusPage {
         }
         h.append("</tbody></table>");
         if (!delegated.isEmpty()) {
-            h.append("<form method=\"post\" action=\"/actions/refresh-tokens\"><input type=\"hidden\" name=\"csrf\" value=\"")
+            h.append("<form method=\"post\" action=\"actions/refresh-tokens\"><input type=\"hidden\" name=\"csrf\" value=\"")
                     .append(csrfToken).append("\"><button type=\"submit\">Refresh tokens now</button></form>");
         }
 
@@ -123,7 +123,8 @@ public final class StatusPage {
         producer.sendBody("direct:refresh-tokens", null);
         out.removeHeaders("*");
         out.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
-        out.setHeader("Location", "/?done=refreshed");
+        // relative, so the page also works behind a reverse proxy under a path prefix
+        out.setHeader("Location", "../?done=refreshed");
         out.setBody("");
     }
 
