@@ -32,6 +32,7 @@ import dev.mailintake.intake.MessageTarget;
 import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
 import dev.mailintake.ops.ConnectionHealthCheck;
+import dev.mailintake.ops.MailIntakeMetrics;
 import dev.mailintake.ops.MailboxHealthCheck;
 import dev.mailintake.store.GrantStore;
 import dev.mailintake.store.Ledger;
@@ -151,6 +152,11 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         if (health != null) {
             mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status())));
             delegated.values().forEach(g -> health.register(new ConnectionHealthCheck(g, tokens)));
+        }
+        try {
+            camel.addStartupListener(new MailIntakeMetrics(mailboxes, delegated.values()));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot register the metrics", e);
         }
         addImportRoutes(camel, mailboxes);
         if (mailboxes.all().isEmpty()) {

@@ -150,6 +150,8 @@ class DelegatedAuthTest {
                 .contains("connection-contoso"));
         String health = get(browser, app.healthUrl() + "?data=true").body();
         assertThat(health).contains("authorized.as").doesNotContain("fake-at-").doesNotContain("fake-rt-");
+        assertThat(get(browser, app.healthUrl().replace("/observe/health", "/observe/metrics")).body())
+                .contains("mailintake_connection_authorized{connection=\"contoso\"} 1.0");
 
         await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
                 .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);

@@ -174,7 +174,7 @@ class GraphImportFailuresTest {
     }
 
     @Test
-    void oneMailboxWithoutAccessDoesNotStopTheOthers() {
+    void oneMailboxWithoutAccessDoesNotStopTheOthers() throws Exception {
         FakeMailbox other = fake.mailbox("orders@contoso.test");
         other.addMessage("inbox", Mimes.pdfMessage("<o@example.com>", "o", 100), T0);
         box.addMessage("inbox", Mimes.pdfMessage("<i@example.com>", "i", 100), T0);
@@ -191,6 +191,12 @@ class GraphImportFailuresTest {
                 && stopped("import-invoices"));
         assertThat(stopped("import-orders")).isFalse();
         assertThat(box.messagesIn("inbox")).hasSize(1);
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(app.healthUrl().replace("/observe/health", "/observe/metrics"))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains("mailintake_messages_imported_total{mailbox=\"orders\"} 1.0")
+                .contains("mailintake_mailbox_up{mailbox=\"invoices\"} 0.0")
+                .contains("mailintake_mailbox_up{mailbox=\"orders\"} 1.0");
     }
 
     @Test

@@ -1,0 +1,58 @@
+package dev.mailintake.ops;
+
+import dev.mailintake.auth.DelegatedGrant;
+import dev.mailintake.intake.Mailbox;
+import dev.mailintake.intake.MailboxStatus;
+import dev.mailintake.intake.Mailboxes;
+import dev.mailintake.store.GrantState;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Collection;
+import org.apache.camel.CamelContext;
+import org.apache.camel.StartupListener;
+
+/**
+ * Prometheus meters (on Camel's Micrometer registry, served at {@code /observe/metrics}): per mailbox the messages
+ * imported, moved to Error and postponed, whether it runs and when it last polled; per delegated connection whether it
+ * is authorized. Registered once Camel has started and its registry exists.
+ */
+public final class MailIntakeMetrics implements StartupListener {
+    private final Mailboxes mailboxes;
+    private final Collection<DelegatedGrant> connections;
+
+    public MailIntakeMetrics(Mailboxes mailboxes, Collection<DelegatedGrant> connections) {
+        this.mailboxes = mailboxes;
+        this.connections = connections;
+    }
+
+    @Override
+    public void onCamelContextStarted(CamelContext context, boolean alreadyStarted) {
+        MeterRegistry registry = context.getRegistry().findSingleByType(MeterRegistry.class);
+        if (registry == null) {
+            return;
+        }
+        for (Mailbox mb : mailboxes.all()) {
+            MailboxStatus s = mb.status();
+            FunctionCounter.builder("mailintake.messages.imported", s, MailboxStatus::importedCount)
+                    .description("Messages delivered and moved to Processed").tag("mailbox", mb.name()).register(registry);
+            FunctionCounter.builder("mailintake.messages.errors", s, MailboxStatus::errorCount)
+                    .description("Messages moved to Error").tag("mailbox", mb.name()).register(registry);
+            FunctionCounter.builder("mailintake.messages.postponed", s, MailboxStatus::postponedCount)
+                    .description("Messages left in place after a transient failure").tag("mailbox", mb.name())
+                    .register(registry);
+            Gauge.builder("mailintake.mailbox.up", s, st -> st.state() == MailboxStatus.State.FAILED
+                            || st.state() == MailboxStatus.State.PAUSED || st.state() == MailboxStatus.State.DISABLED ? 0 : 1)
+                    .description("1 while the mailbox is polled, 0 when stopped, paused or disabled")
+                    .tag("mailbox", mb.name()).register(registry);
+            Gauge.builder("mailintake.mailbox.last.poll", s, st -> st.lastPoll().map(t -> t.toEpochMilli() / 1000.0).orElse(0.0))
+                    .description("Unix time of the last poll").baseUnit("seconds").tag("mailbox", mb.name()).register(registry);
+        }
+        for (DelegatedGrant g : connections) {
+            Gauge.builder("mailintake.connection.authorized", g, c -> c.grant()
+                            .filter(grant -> grant.state() == GrantState.AUTHORIZED).isPresent() ? 1 : 0)
+                    .description("1 while the delegated connection is authorized").tag("connection", g.connectionName())
+                    .register(registry);
+        }
+    }
+}
