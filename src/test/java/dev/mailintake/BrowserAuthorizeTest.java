@@ -69,12 +69,7 @@ class BrowserAuthorizeTest {
         if (browser != null) {
             browser.quit();
         }
-        if (app != null) {
-            app.close();
-        }
-        if (fake != null) {
-            fake.close();
-        }
+        TestApp.closeAll(app, fake);
     }
 
     @Test

@@ -35,10 +35,7 @@ class CertificateCredentialsTest {
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> withoutSecret() {

@@ -69,10 +69,7 @@ class DelegatedAuthTest {
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> settings(String scopes) {

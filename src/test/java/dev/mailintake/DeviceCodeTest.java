@@ -43,10 +43,7 @@ class DeviceCodeTest {
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> settings() {

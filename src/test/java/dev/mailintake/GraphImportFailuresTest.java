@@ -47,10 +47,7 @@ class GraphImportFailuresTest {
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> settings() {

@@ -43,23 +43,16 @@ class GraphImportTest {
     @BeforeEach
     void setUp() {
         fake = TestApp.startFake();
-        box = fake.mailbox(ADDRESS);
-        box.createFolder("inbox", "Processed");
-        box.createFolder("inbox", "Error");
+        box = TestApp.invoicesBox(fake);
     }
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> settings() {
-        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, out());
-        String k = "mailintake.mailboxes.invoices.";
-        return s;
+        return TestApp.invoicesMailbox(tmp.resolve("data"), fake, out());
     }
 
     private Path out() {

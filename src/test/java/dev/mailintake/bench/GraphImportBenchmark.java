@@ -60,17 +60,12 @@ class GraphImportBenchmark {
         Bench.quietConsole();
         fake = TestApp.startFake();
         fake.latency(LATENCY);
-        box = fake.mailbox(ADDRESS);
-        box.createFolder("inbox", "Processed");
-        box.createFolder("inbox", "Error");
+        box = TestApp.invoicesBox(fake);
     }
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> settings() {

@@ -62,17 +62,12 @@ class LargeMessageBenchmark {
         Bench.quietConsole();
         fake = TestApp.startFake();
         fake.latency(Duration.ZERO);
-        box = fake.mailbox(ADDRESS);
-        box.createFolder("inbox", "Processed");
-        box.createFolder("inbox", "Error");
+        box = TestApp.invoicesBox(fake);
     }
 
     @AfterEach
     void tearDown() {
-        if (app != null) {
-            app.close();
-        }
-        fake.close();
+        TestApp.closeAll(app, fake);
     }
 
     private Map<String, String> settings() {

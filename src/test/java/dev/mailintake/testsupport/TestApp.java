@@ -56,6 +56,24 @@ public final class TestApp implements AutoCloseable {
         return s;
     }
 
+    /** The {@link #ADDRESS} mailbox on the fake, with the folders Inbox/Processed and Inbox/Error. */
+    public static FakeMailbox invoicesBox(GraphFake fake) {
+        FakeMailbox box = fake.mailbox(ADDRESS);
+        box.createFolder("inbox", "Processed");
+        box.createFolder("inbox", "Error");
+        return box;
+    }
+
+    /** Stops the application (if it was started) and then the fake. */
+    public static void closeAll(TestApp app, GraphFake fake) {
+        if (app != null) {
+            app.close();
+        }
+        if (fake != null) {
+            fake.close();
+        }
+    }
+
     /** Settings every test needs; {@code overrides} win. */
     public static Map<String, String> baseSettings(Path dataDir) {
         Map<String, String> m = new LinkedHashMap<>();
