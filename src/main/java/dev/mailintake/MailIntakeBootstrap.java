@@ -13,6 +13,7 @@ import dev.mailintake.config.ConfigLoader;
 import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
+import dev.mailintake.config.Protocol;
 import dev.mailintake.config.Provider;
 import dev.mailintake.config.RefreshConfig;
 import dev.mailintake.config.Secret;
@@ -21,10 +22,13 @@ import dev.mailintake.config.MailboxConfig;
 import dev.mailintake.graph.GraphClient;
 import dev.mailintake.graph.GraphMailbox;
 import dev.mailintake.graph.RequestGate;
+import dev.mailintake.imap.ImapMailbox;
 import dev.mailintake.intake.EndpointTarget;
 import dev.mailintake.intake.FolderTarget;
 import dev.mailintake.intake.Mailbox;
+import dev.mailintake.intake.MailboxGateway;
 import dev.mailintake.intake.MailboxStatus;
+import dev.mailintake.intake.MailboxTokens;
 import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.intake.MessageIntake;
 import dev.mailintake.intake.MessageMetadata;
@@ -170,21 +174,28 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         }
     }
 
-    /** One mailbox per configured mailbox: its Graph client (behind its request gate), gateway, target, status. */
+    /** One mailbox per configured mailbox: its protocol gateway (Graph behind its request gate, or IMAP), target, status. */
     private Mailboxes mailboxes(CamelContext camel, MailIntakeConfig config, TokenService tokens, ObjectMapper json) {
         List<Mailbox> list = new ArrayList<>();
         for (MailboxConfig mc : config.mailboxes().values()) {
             ConnectionConfig cc = config.connectionOf(mc);
-            Endpoint http = camel.getEndpoint(graphEndpointUri(cc));
-            RequestGate gate = new RequestGate(mc.name(), mc.concurrency(), mc.requestBudget(), clock, sleeper);
-            GraphClient client = new GraphClient(mc.name(), cc.name(), http, tokens, gate, retryPolicy, json, clock, sleeper);
-            GraphMailbox gateway = new GraphMailbox(mc, cc.graphBaseUrl().toString(), client);
+            MailboxTokens mailboxTokens = new MailboxTokens(mc.name(), cc.name(), tokens);
+            MailboxGateway gateway = mc.protocol() == Protocol.IMAP ? new ImapMailbox(mc, mailboxTokens)
+                    : graphMailbox(camel, mc, cc, mailboxTokens, json);
             MessageTarget target = mc.target().folder().<MessageTarget>map(p -> new FolderTarget(p, json))
                     .orElseGet(() -> new EndpointTarget(mc.target().endpointUri().orElseThrow(),
                             config.dataDir().resolve("spool").resolve(mc.name()), camel.createProducerTemplate(), json));
             list.add(new Mailbox(mc, gateway, target, new MailboxStatus(mc.name(), mc.enabled()), "import-" + mc.name()));
         }
         return new Mailboxes(list);
+    }
+
+    private GraphMailbox graphMailbox(CamelContext camel, MailboxConfig mc, ConnectionConfig cc, MailboxTokens tokens,
+                                      ObjectMapper json) {
+        Endpoint http = camel.getEndpoint(graphEndpointUri(cc));
+        RequestGate gate = new RequestGate(mc.name(), mc.concurrency(), mc.requestBudget(), clock, sleeper);
+        GraphClient client = new GraphClient(mc.name(), http, tokens, gate, retryPolicy, json, clock, sleeper);
+        return new GraphMailbox(mc, cc.graphBaseUrl().toString(), client);
     }
 
     private static void logSignInHints(java.util.Collection<DelegatedGrant> delegated, MailIntakeConfig config) {
@@ -226,7 +237,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             ExecutorService pool = camel.getExecutorServiceManager()
                     .newFixedThreadPool(this, "import-" + mb.name(), 2 * mb.config().concurrency());
             camel.getRegistry().bind(executor, pool);
-            TemplatedRouteBuilder.builder(camel, "import-" + mb.config().protocol().name().toLowerCase(Locale.ROOT))
+            TemplatedRouteBuilder.builder(camel, "import-mailbox")
                     .routeId(mb.routeId())
                     .parameter("mailbox", mb.name())
                     .parameter("pollUri", pollUri(mb.config()))

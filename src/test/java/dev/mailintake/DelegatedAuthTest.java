@@ -3,13 +3,13 @@ package dev.mailintake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.mailintake.testsupport.BrowserSignIn;
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
 import dev.mailintake.testsupport.Mimes;
 import dev.mailintake.testsupport.TestApp;
 import dev.mailintake.testsupport.TestSecrets;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -24,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,6 +50,7 @@ class DelegatedAuthTest {
     private int adminPort;
     private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
     private HttpClient toProvider;
+    private BrowserSignIn signIn;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -63,8 +63,8 @@ class DelegatedAuthTest {
             adminPort = socket.getLocalPort();
         }
         fake.registerRedirectUri(TestApp.TENANT, TestApp.CLIENT_ID, "http://localhost:" + adminPort + "/oauth/callback");
-        toProvider = HttpClient.newBuilder().sslContext(fake.clientSslContext())
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        signIn = new BrowserSignIn(fake, adminPort);
+        toProvider = signIn.toProvider();
     }
 
     @AfterEach
@@ -93,35 +93,14 @@ class DelegatedAuthTest {
 
     /** Follows /oauth/start to the provider and returns the provider's auto-submitting form (action, fields). */
     private Map.Entry<String, Map<String, String>> startSignIn() throws Exception {
-        HttpResponse<String> start = get(browser, "http://127.0.0.1:" + adminPort + "/oauth/start/contoso");
-        assertThat(start.statusCode()).isEqualTo(302);
-        String location = start.headers().firstValue("Location").orElseThrow();
+        String location = signIn.authorizeUrl("contoso");
         assertThat(location).startsWith(fake.authorizeEndpoint(TestApp.TENANT)).contains("code_challenge_method=S256")
                 .contains("response_mode=form_post").contains("state=");
-        HttpResponse<String> page = get(toProvider, location);
-        assertThat(page.statusCode()).isEqualTo(200);
-        Matcher action = Pattern.compile("<form[^>]*action=\"([^\"]+)\"").matcher(page.body());
-        assertThat(action.find()).as(page.body()).isTrue();
-        Map<String, String> fields = new LinkedHashMap<>();
-        Matcher input = Pattern.compile("<input[^>]*name=\"([^\"]+)\"[^>]*value=\"([^\"]*)\"").matcher(page.body());
-        while (input.find()) {
-            fields.put(input.group(1), unescape(input.group(2)));
-        }
-        return Map.entry(unescape(action.group(1)), fields);
-    }
-
-    private static String unescape(String html) {
-        return html.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")
-                .replace("&#x27;", "'").replace("&amp;", "&");
+        return signIn.formPost(location);
     }
 
     private HttpResponse<String> post(String action, Map<String, String> fields) throws Exception {
-        String form = fields.entrySet().stream().map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
-                + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
-        String target = action.replace("http://localhost:", "http://127.0.0.1:");
-        return browser.send(HttpRequest.newBuilder(URI.create(target))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+        return signIn.post(action, fields);
     }
 
     private String rawGrantColumn() throws Exception {

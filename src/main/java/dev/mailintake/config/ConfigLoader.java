@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,11 +37,15 @@ public final class ConfigLoader {
     static final Set<String> MAILBOX_KEYS = Set.of("connection", "protocol", "address", "folders.inbox",
             "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
             "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
-            "max-messages-per-poll", "page-size", "request-budget", "max-delivery-attempts", "enabled");
+            "max-messages-per-poll", "page-size", "request-budget", "max-delivery-attempts", "enabled",
+            "imap.host", "imap.port", "imap.security", "imap.user", "imap.timeout", "imap.fetch-size");
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
             "refresh.cron", "refresh.window", "refresh.retry-delay");
+    /** Exchange Online IMAP: app-only (client credentials) and delegated scopes (msal4j adds offline_access). */
+    static final List<String> APP_IMAP_SCOPES = List.of("https://outlook.office365.com/.default");
+    static final List<String> DELEGATED_IMAP_SCOPES = List.of("https://outlook.office.com/IMAP.AccessAsUser.All");
     /** Delegated Graph permissions (the resource prefix is added from graph-base-url). */
     static final List<String> DELEGATED_GRAPH_SCOPES = List.of("Mail.ReadWrite", "Mail.ReadWrite.Shared",
             "MailboxSettings.ReadWrite", "User.Read");
@@ -122,8 +127,17 @@ public final class ConfigLoader {
         }
         RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow, retryDelay);
 
+        Map<String, Set<Protocol>> protocols = new TreeMap<>();
+        mailboxProps.forEach((name, p) -> {
+            String protocol = p.getOrDefault("protocol", "graph").trim().toUpperCase(Locale.ROOT);
+            if (p.get("connection") != null && (protocol.equals("GRAPH") || protocol.equals("IMAP"))) {
+                protocols.computeIfAbsent(p.get("connection").trim(), c -> EnumSet.noneOf(Protocol.class))
+                        .add(Protocol.valueOf(protocol));
+            }
+        });
         Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
-        connectionProps.forEach((name, p) -> connection(name, p).ifPresent(c -> connections.put(name, c)));
+        connectionProps.forEach((name, p) -> connection(name, p, protocols.getOrDefault(name, Set.of()))
+                .ifPresent(c -> connections.put(name, c)));
         Map<String, MailboxConfig> mailboxes = new LinkedHashMap<>();
         mailboxProps.forEach((name, p) -> mailbox(name, p, dataDir, connectionProps.keySet())
                 .ifPresent(m -> mailboxes.put(name, m)));
@@ -173,7 +187,8 @@ public final class ConfigLoader {
         return groups;
     }
 
-    private Optional<ConnectionConfig> connection(String name, Map<String, String> p) {
+    /** @param protocols how the mailboxes using this connection are read (decides the default scopes) */
+    private Optional<ConnectionConfig> connection(String name, Map<String, String> p, Set<Protocol> protocols) {
         String k = CONNECTIONS + name + ".";
         int before = problems.size();
         Provider provider = enumValue(p, k, "provider", Provider.class, Provider.MICROSOFT);
@@ -233,7 +248,14 @@ public final class ConfigLoader {
         URI authorityHost = uri(p, k, "authority-host", "https://login.microsoftonline.com", true);
         URI graph = uri(p, k, "graph-base-url", "https://graph.microsoft.com/v1.0", false);
         List<String> scopes = list(p.get("scopes"));
-        if (scopes.isEmpty() && graph != null) {
+        if (scopes.isEmpty() && protocols.contains(Protocol.IMAP)) {
+            if (protocols.contains(Protocol.GRAPH)) {
+                problems.add(k + "scopes: connection '" + name + "' serves both graph and imap mailboxes, but a token"
+                        + " is issued for one resource (Graph or Exchange IMAP); define a second connection with the"
+                        + " same app registration for the imap mailboxes");
+            }
+            scopes = flow == Flow.CLIENT_CREDENTIALS ? APP_IMAP_SCOPES : DELEGATED_IMAP_SCOPES;
+        } else if (scopes.isEmpty() && graph != null) {
             String resource = graph.getScheme() + "://" + graph.getRawAuthority();
             scopes = flow == Flow.CLIENT_CREDENTIALS ? List.of(resource + "/.default")
                     : DELEGATED_GRAPH_SCOPES.stream().map(s -> resource + "/" + s).toList();
@@ -263,12 +285,15 @@ public final class ConfigLoader {
                     + connection + ".* or use one of " + connectionNames);
         }
         Protocol protocol = enumValue(p, k, "protocol", Protocol.class, Protocol.GRAPH);
-        if (protocol == Protocol.IMAP) {
-            problems.add(k + "protocol: imap is not available in this release; use protocol=graph");
-        }
         String address = required(p, k, "address", "the mailbox address, e.g. invoices@contoso.com (user or shared mailbox)");
         if (address != null && !address.contains("@")) {
             problems.add(k + "address: '" + address + "' is not a mailbox address; give e.g. invoices@contoso.com");
+        }
+        Optional<ImapServer> imap = protocol == Protocol.IMAP ? Optional.ofNullable(imapServer(p, k, address))
+                : Optional.empty();
+        if (protocol != Protocol.IMAP) {
+            p.keySet().stream().filter(key -> key.startsWith("imap.")).sorted().forEach(key ->
+                    problems.add(k + key + ": only for protocol=imap mailboxes; remove it or set " + k + "protocol=imap"));
         }
         Folders folders = new Folders(
                 folder(p, k, "folders.inbox", "inbox"),
@@ -278,6 +303,13 @@ public final class ConfigLoader {
                 || folders.processed().equalsIgnoreCase(folders.error())) {
             problems.add(k + "folders: inbox, processed and error must be three different folders (now "
                     + folders.inbox() + ", " + folders.processed() + ", " + folders.error() + ")");
+        }
+        if (protocol == Protocol.IMAP) {
+            for (String key : List.of("folders.inbox", "folders.processed", "folders.error")) {
+                if (p.getOrDefault(key, "").trim().startsWith("id:")) {
+                    problems.add(k + key + ": IMAP folders have no ids; give a path (INBOX/Processed) or a folder name");
+                }
+            }
         }
         boolean createFolders = bool(p, k, "create-folders", false);
         Rules rules = new Rules(
@@ -297,7 +329,32 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         return Optional.of(new MailboxConfig(name, connection, protocol, address, folders, createFolders, rules,
-                target, poll, concurrency, maxPerPoll, pageSize, budget, attempts, enabled));
+                target, poll, concurrency, maxPerPoll, pageSize, budget, attempts, enabled, imap));
+    }
+
+    private ImapServer imapServer(Map<String, String> p, String k, String address) {
+        String host = p.getOrDefault("imap.host", ImapServer.MICROSOFT_HOST).trim();
+        if (host.isEmpty() || !host.matches("[A-Za-z0-9.:\\[\\]-]+")) {
+            problems.add(k + "imap.host: '" + host + "' is not a host name; give e.g. outlook.office365.com or imap.gmail.com");
+        }
+        ImapServer.Security security = enumValue(p, k, "imap.security", ImapServer.Security.class, ImapServer.Security.SSL);
+        if (security == ImapServer.Security.NONE && !isLoopbackHost(host)) {
+            problems.add(k + "imap.security: none would send the access token in the clear to " + host
+                    + "; use ssl (port 993) or starttls (port 143); none is only for a server on this machine");
+        }
+        int port = integer(p, k, "imap.port", security == ImapServer.Security.SSL ? 993 : 143, 1, 65535, "");
+        String user = p.getOrDefault("imap.user", address == null ? "" : address).trim();
+        Duration timeout = Duration.ofSeconds(60);
+        try {
+            timeout = Units.duration(p.getOrDefault("imap.timeout", "60s"));
+        } catch (RuntimeException e) {
+            problems.add(k + "imap.timeout: not a duration; use e.g. 60s");
+        }
+        long fetchSize = size(p, k, "imap.fetch-size", "1MB");
+        if (fetchSize < 4096 || fetchSize > 64L * 1024 * 1024) {
+            problems.add(k + "imap.fetch-size: give 4KB..64MB (bytes fetched per round trip while streaming a message)");
+        }
+        return new ImapServer(host, port, security, user, timeout, (int) Math.max(4096, Math.min(fetchSize, 64L << 20)));
     }
 
     private String folder(Map<String, String> p, String k, String key, String dflt) {

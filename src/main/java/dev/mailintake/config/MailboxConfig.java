@@ -8,6 +8,7 @@ package dev.mailintake.config;
  * @param maxMessagesPerPoll  messages listed per poll; the next poll continues
  * @param pageSize            Graph {@code $top} when listing (lower it if listing answers 504)
  * @param maxDeliveryAttempts failed deliveries after which a message counts as poison while others get through
+ * @param imap                the IMAP server (protocol imap only)
  */
 public record MailboxConfig(
         String name,
@@ -24,5 +25,6 @@ public record MailboxConfig(
         int pageSize,
         RequestBudget requestBudget,
         int maxDeliveryAttempts,
-        boolean enabled) {
+        boolean enabled,
+        java.util.Optional<ImapServer> imap) {
 }

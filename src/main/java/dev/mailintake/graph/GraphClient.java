@@ -3,10 +3,8 @@ package dev.mailintake.graph;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.auth.AccessToken;
-import dev.mailintake.auth.TokenException;
-import dev.mailintake.auth.TokenService;
 import dev.mailintake.intake.MailboxFailure;
-import dev.mailintake.intake.MailboxPaused;
+import dev.mailintake.intake.MailboxTokens;
 import dev.mailintake.intake.TransientFailure;
 import java.io.IOException;
 import java.io.InputStream;
@@ -50,20 +48,18 @@ public final class GraphClient {
     }
 
     private final String mailbox;
-    private final String connection;
     private final Endpoint http;
     private final Producer producer;
-    private final TokenService tokens;
+    private final MailboxTokens tokens;
     private final RequestGate gate;
     private final RetryPolicy retry;
     private final ObjectMapper json;
     private final Clock clock;
     private final RequestGate.Sleeper sleeper;
 
-    public GraphClient(String mailbox, String connection, Endpoint http, TokenService tokens, RequestGate gate,
+    public GraphClient(String mailbox, Endpoint http, MailboxTokens tokens, RequestGate gate,
                        RetryPolicy retry, ObjectMapper json, Clock clock, RequestGate.Sleeper sleeper) {
         this.mailbox = mailbox;
-        this.connection = connection;
         this.http = http;
         this.tokens = tokens;
         this.gate = gate;
@@ -104,7 +100,7 @@ public final class GraphClient {
 
     private <T> T execute(String method, String url, String payload, BodyReader<T> reader) {
         boolean renewedToken = false;
-        AccessToken token = token();
+        AccessToken token = tokens.token();
         for (int attempt = 1; ; attempt++) {
             Response response;
             try {
@@ -129,11 +125,11 @@ public final class GraphClient {
                     if (renewedToken) {
                         throw new MailboxFailure("mailbox '" + mailbox + "': Graph refused a freshly issued token (401 "
                                 + errorCode(error) + "); check that the app registration has the Mail.ReadWrite"
-                                + " permission with admin consent for connection '" + connection + "'");
+                                + " permission with admin consent for connection '" + tokens.connection() + "'");
                     }
                     LOG.info("mailbox '{}': Graph answered 401 ({}); getting a fresh token and retrying once",
                             mailbox, errorCode(error));
-                    token = renew(token);
+                    token = tokens.renew(token);
                     renewedToken = true;
                     attempt--;
                     continue;
@@ -255,32 +251,6 @@ public final class GraphClient {
 
     private static String errorMessage(JsonNode error) {
         return error.path("error").path("message").asText("");
-    }
-
-    private AccessToken token() {
-        try {
-            return tokens.token(connection);
-        } catch (TokenException e) {
-            throw tokenFailure(e);
-        }
-    }
-
-    private AccessToken renew(AccessToken rejected) {
-        try {
-            return tokens.renew(connection, rejected);
-        } catch (TokenException e) {
-            throw tokenFailure(e);
-        }
-    }
-
-    private RuntimeException tokenFailure(TokenException e) {
-        if (e.kind() == TokenException.Kind.TRANSIENT) {
-            return new TransientFailure(e.getMessage(), e);
-        }
-        if (e.kind() == TokenException.Kind.REAUTHORIZATION_REQUIRED) {
-            return new MailboxPaused("mailbox '" + mailbox + "': " + e.getMessage(), e);
-        }
-        return new MailboxFailure("mailbox '" + mailbox + "': " + e.getMessage(), e);
     }
 
     private void done(Exchange exchange) {

@@ -29,4 +29,8 @@ public interface MailboxGateway {
 
     /** Marks the message with the reason where the protocol allows it, then moves it to the Error folder. */
     void moveToError(MessageRef ref, String reason);
+
+    /** The poll and all its messages are done: release what the poll held (an IMAP connection). */
+    default void endPoll() {
+    }
 }

@@ -59,6 +59,13 @@ public final class MessageIntake {
             LOG.info("mailbox '{}': started again after it had stopped", mailbox);
         }
         mb.status().pollStarted(clock.instant());
+        // after the poll's last message (or its failure) the gateway releases what the poll held (IMAP: logs out)
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                mb.gateway().endPoll();
+            }
+        });
         mb.gateway().prepare();
         Iterator<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
         refs.hasNext(); // reads the first page now: an unauthorized connection shows here, not inside the split

@@ -438,6 +438,21 @@ public final class GraphFake implements AutoCloseable {
         return this;
     }
 
+    /**
+     * An access token as issued, for resource servers outside the fake (the IMAP server of the tests).
+     *
+     * @param upn      the signed-in user, or null for an app-only (client credentials) token
+     * @param resource e.g. {@code https://outlook.office365.com} or {@code https://graph.microsoft.com}
+     */
+    public record IssuedToken(String token, String clientId, String upn, String resource, Instant expiresAt) {
+    }
+
+    /** Calls {@code listener} for every access token issued from now on (by any flow, also minted ones). */
+    public GraphFake onAccessTokenIssued(java.util.function.Consumer<IssuedToken> listener) {
+        tokens.onIssued(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
     /** Every token issued so far is expired now (Graph answers 401 InvalidAuthenticationToken). */
     public void expireAllTokens() {
         tokens.expireAll();

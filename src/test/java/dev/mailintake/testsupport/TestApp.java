@@ -56,6 +56,33 @@ public final class TestApp implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Mailbox {@code invoices} ({@link #ADDRESS}) read over IMAP from {@code imap} with XOAUTH2, on an app-only
+     * connection {@code contoso-imap} (default IMAP scope) whose tokens open the mailbox; polling every second.
+     */
+    public static Map<String, String> imapMailbox(Path dataDir, GraphFake fake, GreenMailImap imap, Path target) {
+        Map<String, String> s = new LinkedHashMap<>(baseSettings(dataDir));
+        s.putAll(connection("contoso-imap", fake, TENANT, CLIENT_ID, TestSecrets.CLIENT_SECRET));
+        s.remove("mailintake.connections.contoso-imap.scopes");
+        String k = "mailintake.mailboxes.invoices.";
+        s.put(k + "connection", "contoso-imap");
+        s.put(k + "protocol", "imap");
+        s.put(k + "address", ADDRESS);
+        s.put(k + "imap.host", "127.0.0.1");
+        s.put(k + "imap.port", String.valueOf(imap.port()));
+        s.put(k + "imap.security", "none");
+        s.put(k + "poll", "1s");
+        s.put(k + "target", "folder:" + target);
+        return s;
+    }
+
+    /** GreenMail with the {@link #ADDRESS} mailbox, opened by app-only tokens of {@link #CLIENT_ID} from {@code fake}. */
+    public static GreenMailImap startImap(GraphFake fake) {
+        GreenMailImap imap = GreenMailImap.start().acceptTokensFrom(fake);
+        imap.mailbox(ADDRESS).grantApp(CLIENT_ID, ADDRESS);
+        return imap;
+    }
+
     /** The {@link #ADDRESS} mailbox on the fake, with the folders Inbox/Processed and Inbox/Error. */
     public static FakeMailbox invoicesBox(GraphFake fake) {
         FakeMailbox box = fake.mailbox(ADDRESS);

@@ -65,6 +65,8 @@ final class TokenEndpoint {
     /** "tenant|client" (lower-case) of clients whose secret has expired. */
     private final Set<String> expiredSecrets = ConcurrentHashMap.newKeySet();
     private final Map<String, Issued> tokens = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<GraphFake.IssuedToken>> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger issuedCount = new AtomicInteger();
     private volatile Duration lifetime = Duration.ofHours(1);
 
@@ -207,7 +209,14 @@ final class TokenEndpoint {
         random.nextBytes(bytes);
         String token = "fake-at-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
         tokens.put(token, issued);
+        GraphFake.IssuedToken event = new GraphFake.IssuedToken(token, issued.clientId(), issued.upn(),
+                issued.resource(), issued.expiresAt());
+        listeners.forEach(l -> l.accept(event));
         return token;
+    }
+
+    void onIssued(java.util.function.Consumer<GraphFake.IssuedToken> listener) {
+        listeners.add(listener);
     }
 
     // ------------------------------------------------------------------ HTTP

@@ -1,0 +1,91 @@
+package dev.mailintake.imap;
+
+import dev.mailintake.intake.MailboxFailure;
+import dev.mailintake.intake.TransientFailure;
+import jakarta.mail.Folder;
+import jakarta.mail.MessagingException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.eclipse.angus.mail.imap.IMAPStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resolves a folder setting to an IMAP folder's full name: {@code inbox} (any case) is {@code INBOX}; a path
+ * ({@code Inbox/Scans/Processed}) is joined with the server's hierarchy separator (so it is {@code INBOX.Scans.Processed}
+ * on a server using dots); a bare name is the folder of that full name, else looked up in the whole tree by its last
+ * segment — refusing ambiguous names with every match.
+ */
+final class ImapFolders {
+    private static final Logger LOG = LoggerFactory.getLogger(ImapFolders.class);
+
+    private final IMAPStore store;
+    private final String mailbox;
+
+    ImapFolders(IMAPStore store, String mailbox) {
+        this.store = store;
+        this.mailbox = mailbox;
+    }
+
+    String resolve(String setting, String key, boolean create) {
+        try {
+            char separator = store.getDefaultFolder().getSeparator();
+            if (setting.equalsIgnoreCase("inbox")) {
+                return "INBOX";
+            }
+            List<Folder> all = Arrays.asList(store.getDefaultFolder().list("*"));
+            if (setting.contains("/")) {
+                List<String> segments = new ArrayList<>(List.of(setting.split("/")));
+                if (segments.get(0).equalsIgnoreCase("inbox")) {
+                    segments.set(0, "INBOX");
+                }
+                String fullName = String.join(String.valueOf(separator), segments);
+                return existingOrCreated(all, fullName, setting, key, create);
+            }
+            for (Folder f : all) {
+                if (f.getFullName().equals(setting)) {
+                    return f.getFullName();
+                }
+            }
+            List<String> matches = new ArrayList<>();
+            for (Folder f : all) {
+                String name = f.getName();
+                if (name.equalsIgnoreCase(setting)) {
+                    matches.add(f.getFullName());
+                }
+            }
+            if (matches.size() == 1) {
+                return matches.get(0);
+            }
+            if (matches.size() > 1) {
+                throw new MailboxFailure("mailbox '" + mailbox + "': " + key + " = " + setting + " is ambiguous: "
+                        + matches.size() + " folders have this name (" + String.join(", ", matches.stream()
+                        .map(m -> m.replace(separator, '/')).sorted().toList()) + "); give the path instead");
+            }
+            return existingOrCreated(all, setting, setting, key, create);
+        } catch (MessagingException e) {
+            throw new TransientFailure("mailbox '" + mailbox + "': cannot list the IMAP folders: " + e.getMessage());
+        }
+    }
+
+    private String existingOrCreated(List<Folder> all, String fullName, String setting, String key, boolean create)
+            throws MessagingException {
+        for (Folder f : all) {
+            if (f.getFullName().equals(fullName)) {
+                return f.getFullName();
+            }
+        }
+        if (!create) {
+            throw new MailboxFailure("mailbox '" + mailbox + "': " + key + " = " + setting + ": there is no folder "
+                    + fullName + " on the IMAP server; create it, or set create-folders=true");
+        }
+        Folder folder = store.getFolder(fullName);
+        if (!folder.create(Folder.HOLDS_MESSAGES)) {
+            throw new MailboxFailure("mailbox '" + mailbox + "': " + key + " = " + setting + ": the IMAP server"
+                    + " refused to create folder " + fullName);
+        }
+        LOG.info("mailbox '{}': created IMAP folder {}", mailbox, fullName);
+        return folder.getFullName();
+    }
+}

@@ -1,0 +1,193 @@
+package dev.mailintake.imap;
+
+import dev.mailintake.auth.AccessToken;
+import dev.mailintake.config.ImapServer;
+import dev.mailintake.intake.MailboxFailure;
+import dev.mailintake.intake.MailboxTokens;
+import dev.mailintake.intake.TransientFailure;
+import jakarta.mail.AuthenticationFailedException;
+import jakarta.mail.Folder;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.URLName;
+import java.util.List;
+import java.util.Properties;
+import org.eclipse.angus.mail.imap.IMAPFolder;
+import org.eclipse.angus.mail.imap.IMAPStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One mailbox's IMAP connection for the length of a poll: connects with XOAUTH2 (a token from the token service at
+ * every connect, one renewal if the server refuses it), keeps the Inbox open READ_WRITE, and closes it without
+ * expunging anything.
+ */
+final class ImapSession {
+    private static final Logger LOG = LoggerFactory.getLogger(ImapSession.class);
+
+    private final String mailbox;
+    private final ImapServer server;
+    private final MailboxTokens tokens;
+    private IMAPStore store;
+    private IMAPFolder inbox;
+    private java.util.Set<String> capabilities = java.util.Set.of();
+
+    ImapSession(String mailbox, ImapServer server, MailboxTokens tokens) {
+        this.mailbox = mailbox;
+        this.server = server;
+        this.tokens = tokens;
+    }
+
+    /** The connected store, connecting first if needed. */
+    synchronized IMAPStore store() {
+        if (store == null || !store.isConnected()) {
+            store = connect();
+            java.util.Set<String> caps = new java.util.HashSet<>();
+            for (String c : List.of("MOVE", "UIDPLUS")) {
+                try {
+                    if (store.hasCapability(c)) {
+                        caps.add(c);
+                    }
+                } catch (MessagingException e) {
+                    throw new TransientFailure(where() + ": " + e.getMessage());
+                }
+            }
+            capabilities = caps;
+        }
+        return store;
+    }
+
+    /** The Inbox, open READ_WRITE (opened first if needed). */
+    synchronized IMAPFolder inbox(String fullName) {
+        if (inbox != null && inbox.isOpen()) {
+            return inbox;
+        }
+        try {
+            IMAPFolder folder = (IMAPFolder) store().getFolder(fullName);
+            folder.open(Folder.READ_WRITE);
+            inbox = folder;
+            return folder;
+        } catch (MessagingException e) {
+            throw new TransientFailure(where() + ": cannot open " + fullName + ": " + e.getMessage());
+        }
+    }
+
+    /** Whether the server advertised {@code capability} (after authentication); no round trip. */
+    synchronized boolean hasCapability(String capability) {
+        return capabilities.contains(capability.toUpperCase(java.util.Locale.ROOT));
+    }
+
+    /** Closes the Inbox without expunging (UNSELECT, or EXAMINE + CLOSE) and logs out. */
+    synchronized void close() {
+        try {
+            if (inbox != null && inbox.isOpen()) {
+                inbox.close(false);
+            }
+        } catch (MessagingException | IllegalStateException e) {
+            LOG.debug("mailbox '{}': closing the Inbox: {}", mailbox, e.getMessage());
+        }
+        inbox = null;
+        try {
+            if (store != null) {
+                store.close();
+            }
+        } catch (MessagingException e) {
+            LOG.debug("mailbox '{}': logging out: {}", mailbox, e.getMessage());
+        }
+        store = null;
+    }
+
+    private IMAPStore connect() {
+        XOAuth2Authenticator auth = new XOAuth2Authenticator(server.user(), tokens::token);
+        try {
+            return connect(auth);
+        } catch (AuthenticationFailedException refused) {
+            AccessToken rejected = auth.handedOut();
+            LOG.info("mailbox '{}': {} refused the access token ({}); getting a fresh token and trying once more",
+                    mailbox, where(), refused.getMessage());
+            XOAuth2Authenticator again = new XOAuth2Authenticator(server.user(),
+                    () -> rejected == null ? tokens.token() : tokens.renew(rejected));
+            try {
+                return connect(again);
+            } catch (AuthenticationFailedException e) {
+                throw new MailboxFailure("mailbox '" + mailbox + "': " + where() + " refused a freshly issued token for "
+                        + server.user() + " (" + e.getMessage() + "). App-only access needs the IMAP.AccessAsApp"
+                        + " permission, the Exchange service principal and Add-MailboxPermission for this mailbox;"
+                        + " delegated access needs IMAP.AccessAsUser.All and, for a shared mailbox, Full Access of the"
+                        + " signed-in user (docs/imap.md)");
+            }
+        }
+    }
+
+    private IMAPStore connect(XOAuth2Authenticator auth) throws AuthenticationFailedException {
+        // a new Session per connect: a Session remembers the credentials of its first connect
+        Session session = Session.getInstance(properties(), auth);
+        if (ImapProtocolTrace.enabled()) {
+            session.setDebugOut(ImapProtocolTrace.forMailbox(mailbox));
+            session.setDebug(true);
+        }
+        XOAuth2ImapStore s = new XOAuth2ImapStore(session,
+                new URLName("imap", server.host(), server.port(), null, server.user(), null));
+        try {
+            s.connect(server.host(), server.port(), server.user(), null);
+            LOG.debug("mailbox '{}': connected to {} as {} with XOAUTH2", mailbox, where(), server.user());
+            return s;
+        } catch (AuthenticationFailedException e) {
+            throw e;
+        } catch (MessagingException e) {
+            if (e.getCause() instanceof XOAuth2ImapStore.NoXOAuth2Exception no) {
+                throw new MailboxFailure("mailbox '" + mailbox + "': " + where() + " does not offer SASL XOAUTH2"
+                        + " (it offers " + no.offered() + "); Mail Intake signs in with OAuth2 only and never sends the"
+                        + " token as a password. Check imap.host and imap.security (Microsoft 365:"
+                        + " outlook.office365.com, ssl, port 993)");
+            }
+            throw new TransientFailure(where() + ": cannot connect: " + describe(e));
+        }
+    }
+
+    private Properties properties() {
+        Properties p = new Properties();
+        p.setProperty("mail.imap.host", server.host());
+        p.setProperty("mail.imap.port", Integer.toString(server.port()));
+        switch (server.security()) {
+            case SSL -> {
+                p.setProperty("mail.imap.ssl.enable", "true");
+                p.setProperty("mail.imap.ssl.checkserveridentity", "true");
+            }
+            case STARTTLS -> {
+                p.setProperty("mail.imap.starttls.enable", "true");
+                p.setProperty("mail.imap.starttls.required", "true");
+                p.setProperty("mail.imap.ssl.checkserveridentity", "true");
+            }
+            case NONE -> {
+            }
+        }
+        p.setProperty("mail.imap.auth.mechanisms", "XOAUTH2");
+        p.setProperty("mail.imap.sasl.enable", "false");
+        p.setProperty("mail.imap.auth.login.disable", "true");
+        p.setProperty("mail.imap.auth.plain.disable", "true");
+        p.setProperty("mail.imap.auth.ntlm.disable", "true");
+        String timeout = Long.toString(server.timeout().toMillis());
+        p.setProperty("mail.imap.connectiontimeout", timeout);
+        p.setProperty("mail.imap.timeout", timeout);
+        p.setProperty("mail.imap.writetimeout", timeout);
+        // stream messages in partial FETCHes of fetch-size bytes, never whole into memory; never set \Seen
+        p.setProperty("mail.imap.partialfetch", "true");
+        p.setProperty("mail.imap.fetchsize", Integer.toString(server.fetchSize()));
+        p.setProperty("mail.imap.peek", "true");
+        p.setProperty("mail.imap.ignorebodystructuresize", "true");
+        return p;
+    }
+
+    private String where() {
+        return "IMAP server " + server.host() + ":" + server.port();
+    }
+
+    private static String describe(MessagingException e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + root + ")";
+    }
+}

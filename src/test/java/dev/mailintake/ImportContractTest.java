@@ -1,0 +1,169 @@
+package dev.mailintake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.intake.MailboxStatus;
+import dev.mailintake.intake.Mailboxes;
+import dev.mailintake.intake.MessageIntake;
+import dev.mailintake.testsupport.Delivered;
+import dev.mailintake.testsupport.LogCapture;
+import dev.mailintake.testsupport.MailSource;
+import dev.mailintake.testsupport.Mimes;
+import dev.mailintake.testsupport.TestApp;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The import contract, the same for every protocol: rules, delivery with metadata, Error with the reason, exactly
+ * once across a crash between delivery and move. Each test runs against Graph (the fake) and IMAP (GreenMail).
+ */
+class ImportContractTest {
+    private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
+    private final ObjectMapper json = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+    private MailSource source;
+    private TestApp app;
+
+    static Stream<Arguments> protocols() {
+        return Stream.of(Arguments.of("graph", (Supplier<MailSource>) MailSource::graph),
+                Arguments.of("imap", (Supplier<MailSource>) MailSource::imap));
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (app != null) {
+            app.close();
+        }
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    private Map<String, String> settings() {
+        return source.settings(tmp.resolve("data"), out());
+    }
+
+    private Path out() {
+        return tmp.resolve("out");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void rulesAndMalformedMimeSendMessagesToErrorWithTheirReason(String protocol, Supplier<MailSource> sources)
+            throws Exception {
+        source = sources.get();
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.rules.require-attachment", "true");
+        s.put("mailintake.mailboxes.invoices.rules.allowed-attachment-types", "pdf, image/*");
+        s.put("mailintake.mailboxes.invoices.rules.max-size", "64KB");
+        source.add(Mimes.withAttachment("<exe@example.com>", "exe", "filename=\"setup.exe\"",
+                "application/octet-stream", new byte[] {1, 2, 3}), T0);
+        source.add(Mimes.pdfMessage("<big@example.com>", "big", 100_000), T0.plusSeconds(1));
+        source.add(new byte[] {0, 1, 2, 3, (byte) 0xff, 0, 0, 13, 10, 13, 10, 42}, T0.plusSeconds(2));
+        source.add(Mimes.plain("<plain@example.com>", "no attachment"), T0.plusSeconds(3));
+        source.add(Mimes.withAttachment("<png@example.com>", "png", "filename=\"scan.png\"", "image/png",
+                new byte[] {1, 2}), T0.plusSeconds(4));
+        app = TestApp.start(s);
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30))
+                .until(() -> source.inError() == 4 && source.inProcessed() == 1 && ledgerReasons().size() == 4);
+        assertThat(source.inInbox()).isZero();
+        assertThat(ledgerReasons()).containsExactlyInAnyOrder("attachment type not allowed", "too large",
+                "malformed MIME", "no attachment");
+        assertThat(source.errorMarks()).hasSize(4).allSatisfy(mark -> assertThat(mark)
+                .isIn("$MailIntakeError", "Mail Intake: attachment type not allowed", "Mail Intake: too large",
+                        "Mail Intake: malformed MIME", "Mail Intake: no attachment"));
+        List<Path> dirs = Delivered.messageDirs(out());
+        assertThat(dirs).hasSize(1);
+        assertThat(Files.exists(dirs.get(0).resolve("attachments/scan.png"))).isTrue();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void deliversTheRawMessageItsAttachmentsAndMetadata(String protocol, Supplier<MailSource> sources)
+            throws Exception {
+        source = sources.get();
+        String subject = "Rechnung Nr. 7 – Müller & Söhne, 請求書";
+        byte[] mime = Mimes.withAttachment("<utf8@example.com>", subject, "filename*=utf-8''R%C3%BCckgabe%20%C3%A4.pdf",
+                "application/pdf", "%PDF-1.4 test".getBytes(StandardCharsets.US_ASCII));
+        source.add(mime, T0);
+        app = TestApp.start(settings());
+
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> source.inProcessed() == 1);
+        List<Path> dirs = Delivered.messageDirs(out());
+        assertThat(dirs).hasSize(1);
+        JsonNode meta = json.readTree(dirs.get(0).resolve("metadata.json").toFile());
+        assertThat(meta.path("protocol").asText()).isEqualTo(protocol);
+        assertThat(meta.path("subject").asText()).isEqualTo(subject);
+        assertThat(meta.path("internetMessageId").asText()).isEqualTo("<utf8@example.com>");
+        assertThat(meta.path("attachments").get(0).path("originalName").asText()).isEqualTo("Rückgabe ä.pdf");
+        assertThat(Files.readString(dirs.get(0).resolve("attachments").resolve(
+                meta.path("attachments").get(0).path("name").asText()))).isEqualTo("%PDF-1.4 test");
+        assertThat(Files.readString(dirs.get(0).resolve("message.eml"), StandardCharsets.ISO_8859_1))
+                .contains("Message-ID: <utf8@example.com>");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void aCrashBetweenDeliveryAndMoveDeliversNothingTwice(String protocol, Supplier<MailSource> sources) {
+        source = sources.get();
+        try (LogCapture log = LogCapture.of(MessageIntake.class.getName(), Level.INFO)) {
+            app = TestApp.start(settings());
+            MailboxStatus status = app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class)
+                    .get("invoices").status();
+            await().atMost(Duration.ofSeconds(20)).until(() -> status.lastPoll().isPresent());
+            source.failMoves();
+            for (int i = 0; i < 5; i++) {
+                source.add(Mimes.pdfMessage("<c" + i + "@example.com>", "c" + i, 300), T0.plusSeconds(i));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> Delivered.messageDirs(out()).size() == 5);
+            app.close();
+            app = null;
+            assertThat(source.inInbox()).isEqualTo(5);
+
+            source.allowMoves();
+            app = TestApp.start(settings());
+            await().atMost(Duration.ofSeconds(30)).until(() -> source.inProcessed() == 5
+                    && log.count("was delivered before; moved to Processed") == 5);
+            assertThat(source.inInbox()).isZero();
+            assertThat(Delivered.messageDirs(out())).hasSize(5);
+            assertThat(log.count("imported message")).as("delivered once each").isZero();
+            assertThat(log.count("was delivered before; moved to Processed")).isEqualTo(5);
+        }
+    }
+
+    private List<String> ledgerReasons() throws Exception {
+        String url = "jdbc:h2:file:" + tmp.resolve("data").toAbsolutePath().resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE";
+        List<String> reasons = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url, "sa", "");
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT reason FROM mi_ledger WHERE state = 'ERROR' ORDER BY message_key")) {
+            while (rs.next()) {
+                reasons.add(rs.getString(1));
+            }
+        }
+        return reasons;
+    }
+}

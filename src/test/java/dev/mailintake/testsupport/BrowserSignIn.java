@@ -1,0 +1,100 @@
+package dev.mailintake.testsupport;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A browser without JavaScript signing in through the application's {@code /oauth/start/<connection>} and the
+ * fake's authorize endpoint (already signed in there with {@link GraphFake#signInAs}).
+ */
+public final class BrowserSignIn {
+    private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private final HttpClient toProvider;
+    private final int adminPort;
+
+    public BrowserSignIn(GraphFake fake, int adminPort) {
+        this.adminPort = adminPort;
+        this.toProvider = HttpClient.newBuilder().sslContext(fake.clientSslContext())
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    public HttpClient browser() {
+        return browser;
+    }
+
+    public HttpClient toProvider() {
+        return toProvider;
+    }
+
+    public static HttpResponse<String> get(HttpClient client, String url) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Where {@code /oauth/start/<connection>} redirects the browser (the provider's authorize URL). */
+    public String authorizeUrl(String connection) throws Exception {
+        HttpResponse<String> start = get(browser, "http://127.0.0.1:" + adminPort + "/oauth/start/" + connection);
+        if (start.statusCode() != 302) {
+            throw new AssertionError("/oauth/start answered " + start.statusCode() + ": " + start.body());
+        }
+        return start.headers().firstValue("Location").orElseThrow();
+    }
+
+    /** Follows the authorize URL to the provider's auto-submitting form_post page and returns (action, fields). */
+    public Map.Entry<String, Map<String, String>> formPost(String authorizeUrl) throws Exception {
+        HttpResponse<String> page = get(toProvider, authorizeUrl);
+        if (page.statusCode() != 200) {
+            throw new AssertionError("the provider answered " + page.statusCode() + ": " + page.body());
+        }
+        Matcher action = Pattern.compile("<form[^>]*action=\"([^\"]+)\"").matcher(page.body());
+        if (!action.find()) {
+            throw new AssertionError("no form in " + page.body());
+        }
+        Map<String, String> fields = new LinkedHashMap<>();
+        Matcher input = Pattern.compile("<input[^>]*name=\"([^\"]+)\"[^>]*value=\"([^\"]*)\"").matcher(page.body());
+        while (input.find()) {
+            fields.put(input.group(1), unescape(input.group(2)));
+        }
+        return Map.entry(unescape(action.group(1)), fields);
+    }
+
+    /** Posts the provider's form to the application's callback, as the browser would. */
+    public HttpResponse<String> post(String action, Map<String, String> fields) throws Exception {
+        String form = fields.entrySet().stream().map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
+                + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+        String target = action.replace("http://localhost:", "http://127.0.0.1:");
+        return browser.send(HttpRequest.newBuilder(URI.create(target))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The whole Entra sign-in (form_post); returns the application's answer to the callback. */
+    public HttpResponse<String> signIn(String connection) throws Exception {
+        Map.Entry<String, Map<String, String>> form = formPost(authorizeUrl(connection));
+        return post(form.getKey(), form.getValue());
+    }
+
+    /** The whole sign-in with a generic provider that redirects back with the code in the query. */
+    public HttpResponse<String> signInByRedirect(String connection) throws Exception {
+        HttpResponse<String> provider = get(toProvider, authorizeUrl(connection));
+        if (provider.statusCode() != 302) {
+            throw new AssertionError("the provider answered " + provider.statusCode() + ": " + provider.body());
+        }
+        String callback = provider.headers().firstValue("Location").orElseThrow()
+                .replace("http://localhost:", "http://127.0.0.1:");
+        return get(browser, callback);
+    }
+
+    private static String unescape(String html) {
+        return html.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'")
+                .replace("&#x27;", "'").replace("&amp;", "&");
+    }
+}

@@ -1,0 +1,154 @@
+package dev.mailintake.testsupport;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * A TCP proxy in front of an IMAP server that hides capabilities (e.g. {@code AUTH=XOAUTH2} or {@code MOVE}) from
+ * every CAPABILITY list the server sends, so tests can play a server without them, and records the commands the
+ * client sends (tag and command name only, never arguments, so no token is kept).
+ */
+public final class CapabilityFilterProxy implements AutoCloseable {
+    private static final Pattern LITERAL = Pattern.compile("\\{(\\d+)\\+?}\\r?\\n$");
+
+    private final ServerSocket server;
+    private final int targetPort;
+    private final Set<String> hidden;
+    private final List<String> commands = new CopyOnWriteArrayList<>();
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+
+    private CapabilityFilterProxy(int targetPort, Set<String> hidden) throws IOException {
+        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.targetPort = targetPort;
+        this.hidden = hidden.stream().map(h -> h.toUpperCase(Locale.ROOT)).collect(Collectors.toSet());
+        Thread acceptor = new Thread(this::accept, "imap-proxy-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    public static CapabilityFilterProxy hiding(int targetPort, String... capabilities) {
+        try {
+            return new CapabilityFilterProxy(targetPort, Set.of(capabilities));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Commands sent by clients so far, as "tag COMMAND" (e.g. {@code A1 AUTHENTICATE}, {@code A7 UID EXPUNGE}). */
+    public List<String> commands() {
+        return List.copyOf(commands);
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket client = server.accept();
+                Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                sockets.add(client);
+                sockets.add(upstream);
+                start(() -> pump(client.getInputStream(), upstream.getOutputStream(), false));
+                start(() -> pump(upstream.getInputStream(), client.getOutputStream(), true));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private interface Pump {
+        void run() throws IOException;
+    }
+
+    private void start(Pump pump) {
+        Thread t = new Thread(() -> {
+            try {
+                pump.run();
+            } catch (IOException ignored) {
+                // a side closed
+            }
+        }, "imap-proxy-pump");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void pump(InputStream in, OutputStream out, boolean fromServer) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+            line.write(b);
+            if (b != '\n') {
+                continue;
+            }
+            String text = line.toString(StandardCharsets.ISO_8859_1);
+            line.reset();
+            if (fromServer && text.toUpperCase(Locale.ROOT).contains("CAPABILITY")) {
+                text = Arrays.stream(text.split(" ", -1))
+                        .filter(word -> !hidden.contains(word.toUpperCase(Locale.ROOT).replaceAll("[\\]\\r\\n]", "")))
+                        .collect(Collectors.joining(" "));
+                if (!text.endsWith("\r\n")) {
+                    text = text.stripTrailing() + "\r\n";
+                }
+            } else if (!fromServer) {
+                String[] words = text.trim().split(" ", 4);
+                if (words.length >= 3 && words[1].equalsIgnoreCase("UID")) {
+                    commands.add(words[0] + " UID " + words[2].toUpperCase(Locale.ROOT));
+                } else if (words.length >= 2) {
+                    commands.add(words[0] + " " + words[1].toUpperCase(Locale.ROOT));
+                }
+            }
+            out.write(text.getBytes(StandardCharsets.ISO_8859_1));
+            Matcher literal = LITERAL.matcher(text);
+            if (literal.find()) {
+                copy(in, out, Long.parseLong(literal.group(1)));
+            }
+            out.flush();
+        }
+    }
+
+    /** Copies exactly {@code n} bytes (a literal) unchanged. */
+    private static void copy(InputStream in, OutputStream out, long n) throws IOException {
+        byte[] buffer = new byte[8192];
+        long left = n;
+        while (left > 0) {
+            int read = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (read < 0) {
+                throw new IOException("closed inside a literal");
+            }
+            out.write(buffer, 0, read);
+            left -= read;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        for (Socket s : sockets) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
+}
