@@ -154,6 +154,30 @@ class ImportContractTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void aMessageMovedBackFromErrorIsImportedWithItsEarlierReason(String protocol, Supplier<MailSource> sources)
+            throws Exception {
+        source = sources.get();
+        source.add(Mimes.pdfMessage("<back@example.com>", "back", 20_000), T0);
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.rules.max-size", "8KB");
+        app = TestApp.start(s);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> source.inError() == 1
+                && ledgerReasons().size() == 1);
+        app.close();
+
+        // the administrator raises the limit and moves the message back
+        s.put("mailintake.mailboxes.invoices.rules.max-size", "1MB");
+        source.moveErrorsBackToInbox();
+        app = TestApp.start(s);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> source.inProcessed() == 1);
+        List<Path> dirs = Delivered.messageDirs(out());
+        assertThat(dirs).hasSize(1);
+        assertThat(json.readTree(dirs.get(0).resolve("metadata.json").toFile()).path("previousError").asText())
+                .isEqualTo("too large");
+    }
+
     private List<String> ledgerReasons() throws Exception {
         String url = "jdbc:h2:file:" + tmp.resolve("data").toAbsolutePath().resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE";
         List<String> reasons = new ArrayList<>();

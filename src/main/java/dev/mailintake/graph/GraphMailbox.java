@@ -5,14 +5,12 @@ import dev.mailintake.config.MailboxConfig;
 import dev.mailintake.intake.LimitedCopy;
 import dev.mailintake.intake.MailboxGateway;
 import dev.mailintake.intake.MessageRef;
+import dev.mailintake.intake.PagedCursor;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,10 +61,9 @@ public final class GraphMailbox implements MailboxGateway {
      * seen>}, dropping ids already listed in this poll. Only when a whole page shares one timestamp does it follow
      * the page's nextLink.
      */
-    private final class InboxCursor implements Iterator<MessageRef> {
+    private final class InboxCursor extends PagedCursor {
         private final int max;
         private final int top;
-        private final Deque<MessageRef> buffer = new ArrayDeque<>();
         private final Set<String> listed = new HashSet<>();
         private Instant lowerBound;
         private String nextLink;
@@ -78,22 +75,12 @@ public final class GraphMailbox implements MailboxGateway {
         }
 
         @Override
-        public boolean hasNext() {
-            while (buffer.isEmpty() && !exhausted && listed.size() < max) {
-                fetchPage();
-            }
-            return !buffer.isEmpty();
+        protected boolean exhausted() {
+            return exhausted || listed.size() >= max;
         }
 
         @Override
-        public MessageRef next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            return buffer.removeFirst();
-        }
-
-        private void fetchPage() {
+        protected void fetchPage() {
             String url = nextLink != null ? nextLink : userUrl + "/mailFolders/" + GraphUrls.segment(folders.inbox())
                     + "/messages?$select=id,internetMessageId,receivedDateTime,categories"
                     + (lowerBound == null ? "" : "&$filter=receivedDateTime%20ge%20" + lowerBound)
@@ -107,7 +94,7 @@ public final class GraphMailbox implements MailboxGateway {
                 MessageRef ref = ref(m);
                 last = ref.receivedAt();
                 if (listed.size() < max && listed.add(ref.key())) {
-                    buffer.addLast(ref);
+                    add(ref);
                     fresh++;
                 }
             }

@@ -5,6 +5,7 @@ import dev.mailintake.intake.LimitedCopy;
 import dev.mailintake.intake.MailboxGateway;
 import dev.mailintake.intake.MailboxTokens;
 import dev.mailintake.intake.MessageRef;
+import dev.mailintake.intake.PagedCursor;
 import dev.mailintake.intake.PermanentMessageFailure;
 import dev.mailintake.intake.TransientFailure;
 import jakarta.mail.FetchProfile;
@@ -20,7 +21,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPMessage;
@@ -77,11 +77,10 @@ public final class ImapMailbox implements MailboxGateway {
     }
 
     /** Reads envelopes (UID, Message-ID, INTERNALDATE, size) a page at a time while earlier messages are imported. */
-    private final class InboxCursor implements Iterator<MessageRef> {
+    private final class InboxCursor extends PagedCursor {
         private final IMAPFolder inbox;
         private final long uidValidity;
         private final Message[] messages;
-        private final java.util.ArrayDeque<MessageRef> buffer = new java.util.ArrayDeque<>();
         private int next;
 
         InboxCursor(IMAPFolder inbox, long uidValidity, Message[] messages) {
@@ -91,22 +90,12 @@ public final class ImapMailbox implements MailboxGateway {
         }
 
         @Override
-        public boolean hasNext() {
-            while (buffer.isEmpty() && next < messages.length) {
-                fetchPage();
-            }
-            return !buffer.isEmpty();
+        protected boolean exhausted() {
+            return next >= messages.length;
         }
 
         @Override
-        public MessageRef next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            return buffer.removeFirst();
-        }
-
-        private void fetchPage() {
+        protected void fetchPage() {
             Message[] page = Arrays.copyOfRange(messages, next, Math.min(messages.length, next + config.pageSize()));
             next += page.length;
             List<Message> present = Arrays.stream(page).filter(m -> !m.isExpunged()).toList();
@@ -121,7 +110,7 @@ public final class ImapMailbox implements MailboxGateway {
                     }
                     IMAPMessage im = (IMAPMessage) m;
                     Instant received = im.getReceivedDate() == null ? Instant.EPOCH : im.getReceivedDate().toInstant();
-                    buffer.addLast(new MessageRef(config.name(), uidValidity + "/" + inbox.getUID(m),
+                    add(new MessageRef(config.name(), uidValidity + "/" + inbox.getUID(m),
                             im.getMessageID(), received, List.of()));
                 }
             } catch (MessagingException e) {

@@ -28,6 +28,8 @@ public final class MessageIntake {
     public static final String MAILBOX = "MailIntakeMailbox";
     public static final String ACTION = "MailIntakeAction";
     public static final String REF = "MailIntakeRef";
+    /** The reason a message that came back from Error had been rejected for (goes into metadata.json). */
+    public static final String PREVIOUS_ERROR = "MailIntakePreviousError";
     public static final String DELIVER = "deliver";
     public static final String MOVE = "move";
     public static final String POISON = "delivery keeps failing";
@@ -90,22 +92,28 @@ public final class MessageIntake {
                 ledger.recordDelivered(ref.mailbox(), ref.key(), ref.internetMessageId(),
                         twin.location().orElse("duplicate of " + twin.messageKey()));
                 action = MOVE;
+            } else {
+                ledger.findErrorTwin(ref.mailbox(), ref.key(), ref.internetMessageId())
+                        .ifPresent(earlier -> cameBackFromError(exchange, ref, earlier));
             }
         } else {
             switch (entry.state()) {
                 case DELIVERED, PROCESSED -> action = MOVE;
                 case REJECTED -> throw new PermanentMessageFailure(entry.reason().orElse("rejected"),
                         "decided at an earlier poll; moving it to Error now");
-                case ERROR -> {
-                    LOG.info("mailbox '{}': message {} came back from Error to the Inbox; importing it again",
-                            ref.mailbox(), ref.shortKey());
-                    ledger.forget(ref.mailbox(), ref.key());
-                }
+                case ERROR -> cameBackFromError(exchange, ref, entry);
                 case FAILING -> action = DELIVER;
                 default -> throw new IllegalStateException(entry.state().name());
             }
         }
         exchange.getIn().setHeader(ACTION, action);
+    }
+
+    private void cameBackFromError(Exchange exchange, MessageRef ref, LedgerEntry earlier) {
+        LOG.info("mailbox '{}': message {} came back from Error to the Inbox (rejected before: {}); importing it again",
+                ref.mailbox(), ref.shortKey(), earlier.reason().orElse("?"));
+        earlier.reason().ifPresent(reason -> exchange.setProperty(PREVIOUS_ERROR, reason));
+        ledger.forget(ref.mailbox(), earlier.messageKey());
     }
 
     /** Streams the raw message into a spool directory and parses it; the spool is removed when the exchange ends. */
@@ -144,6 +152,10 @@ public final class MessageIntake {
         SpooledMessage m = exchange.getIn().getBody(SpooledMessage.class);
         Mailbox mb = mailboxes.get(m.ref().mailbox());
         Map<String, Object> meta = metadata.of(mb.config(), m);
+        String previousError = exchange.getProperty(PREVIOUS_ERROR, String.class);
+        if (previousError != null) {
+            meta.put("previousError", previousError);
+        }
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location);
         mb.status().delivered(clock.instant());

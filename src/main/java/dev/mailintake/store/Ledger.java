@@ -38,6 +38,15 @@ public final class Ledger {
                 + " AND message_key <> ? AND state IN ('DELIVERED', 'PROCESSED')", mailbox, internetMessageId, key);
     }
 
+    /** A message with the same Message-ID under another key that was moved to Error (IMAP: a new UID once moved back). */
+    public Optional<LedgerEntry> findErrorTwin(String mailbox, String key, String internetMessageId) {
+        if (internetMessageId == null || internetMessageId.isBlank()) {
+            return Optional.empty();
+        }
+        return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND internet_message_id = ?"
+                + " AND message_key <> ? AND state = 'ERROR'", mailbox, internetMessageId, key);
+    }
+
     public void recordDelivered(String mailbox, String key, String internetMessageId, String location) {
         long now = clock.millis();
         upsert(mailbox, key, internetMessageId,

@@ -92,7 +92,7 @@ public final class StatusPage {
         }
 
         h.append("<h2>Mailboxes</h2><table><thead><tr><th scope=\"col\">Mailbox</th><th scope=\"col\">Address</th>")
-                .append("<th scope=\"col\">Connection</th><th scope=\"col\">State</th><th scope=\"col\">Last poll</th>")
+                .append("<th scope=\"col\">Read over</th><th scope=\"col\">Connection</th><th scope=\"col\">State</th><th scope=\"col\">Last poll</th>")
                 .append("<th scope=\"col\">Imported</th><th scope=\"col\">Errors</th><th scope=\"col\">Postponed</th>")
                 .append("</tr></thead><tbody>");
         for (Mailbox mb : mailboxes.all()) {
@@ -100,6 +100,8 @@ public final class StatusPage {
             boolean bad = s.state() == MailboxStatus.State.FAILED || s.state() == MailboxStatus.State.PAUSED;
             h.append("<tr><th scope=\"row\">").append(Html.escape(mb.name())).append("</th><td>")
                     .append(Html.escape(mb.config().address())).append("</td><td>")
+                    .append(Html.escape(mb.config().imap().map(i -> "IMAP " + i.host() + ":" + i.port()).orElse("Graph")))
+                    .append("</td><td>")
                     .append(Html.escape(mb.config().connection())).append("</td><td class=\"")
                     .append(bad ? "bad" : "ok").append("\">").append(s.state().name().toLowerCase())
                     .append(s.reason().map(r -> ": " + Html.escape(r)).orElse("")).append("</td><td>")

@@ -129,6 +129,21 @@ public final class GreenMailImap implements AutoCloseable {
         }
     }
 
+    /** Moves every message of one folder to another (as a mail client would: copy, then expunge the source). */
+    public void moveAll(String address, String from, String to) {
+        MailFolder source = folder(address, from);
+        MailFolder target = folder(address, to);
+        try {
+            for (StoredMessage m : source.getMessages()) {
+                source.copyMessage(m.getUid(), target);
+                m.setFlag(Flags.Flag.DELETED, true);
+            }
+            source.expunge();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Appends a message as it is (parsed by Jakarta Mail only to store it) with INTERNALDATE {@code received}. */
     public long append(String address, String folder, byte[] mime, Instant received) {
         return append(address, folder, mime, received, new Flags());

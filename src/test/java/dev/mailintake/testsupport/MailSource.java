@@ -27,6 +27,9 @@ public interface MailSource extends AutoCloseable {
     /** How each message in Error is marked for people looking at the mailbox (categories, a keyword). */
     List<String> errorMarks();
 
+    /** Someone moves every message in Error back to the Inbox (after fixing the cause). */
+    void moveErrorsBackToInbox();
+
     /** Moves to Processed fail from now on (the crash window between delivery and move). */
     void failMoves();
 
@@ -73,6 +76,11 @@ public interface MailSource extends AutoCloseable {
             @Override
             public List<String> errorMarks() {
                 return box.messagesIn("Inbox/Error").stream().map(m -> String.join(",", m.categories())).toList();
+            }
+
+            @Override
+            public void moveErrorsBackToInbox() {
+                box.messagesIn("Inbox/Error").forEach(m -> box.moveMessage(m.immutableId(), "inbox"));
             }
 
             @Override
@@ -137,6 +145,11 @@ public interface MailSource extends AutoCloseable {
             public List<String> errorMarks() {
                 return imap.messages(address, "INBOX/Error").stream()
                         .map(m -> String.join(",", m.getFlags().getUserFlags())).toList();
+            }
+
+            @Override
+            public void moveErrorsBackToInbox() {
+                imap.moveAll(address, "INBOX/Error", "INBOX");
             }
 
             @Override
