@@ -139,25 +139,6 @@ class GraphImportFailuresTest {
     }
 
     @Test
-    void ruleViolationsAndMalformedMimeGoToErrorWithTheirReason() {
-        Map<String, String> s = settings();
-        s.put("mailintake.mailboxes.invoices.rules.allowed-attachment-types", "pdf, image/*");
-        s.put("mailintake.mailboxes.invoices.rules.max-size", "64KB");
-        box.addMessage("inbox", Mimes.withAttachment("<exe@example.com>", "exe", "filename=\"setup.exe\"",
-                "application/octet-stream", new byte[] {1, 2, 3}), T0);
-        box.addMessage("inbox", Mimes.pdfMessage("<big@example.com>", "big", 100_000), T0.plusSeconds(1));
-        box.addMessage("inbox", new byte[] {0, 1, 2, 3, (byte) 0xff, 0, 0, 13, 10, 13, 10, 42}, T0.plusSeconds(2));
-        box.addMessage("inbox", Mimes.withAttachment("<png@example.com>", "png", "filename=\"scan.png\"",
-                "image/png", new byte[] {1, 2}), T0.plusSeconds(3));
-        app = TestApp.start(s);
-
-        await().ignoreExceptions().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Error").size() == 3
-                && box.messagesIn("Inbox/Processed").size() == 1);
-        assertThat(box.messagesIn("Inbox/Error")).extracting(m -> m.categories().get(0)).containsExactlyInAnyOrder(
-                "Mail Intake: attachment type not allowed", "Mail Intake: too large", "Mail Intake: malformed MIME");
-    }
-
-    @Test
     void wrongClientSecretStopsTheMailboxWithAClearMessage() throws Exception {
         box.addMessage("inbox", Mimes.pdfMessage("<w@example.com>", "w", 100), T0);
         Map<String, String> s = settings();

@@ -36,6 +36,51 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void imapMailboxesDefaultToExchangeOnlineWithTlsAndTheImapScopes() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.protocol", "imap");
+        MailIntakeConfig c = new ConfigLoader(m).load();
+        ImapServer imap = c.mailboxes().get("invoices").imap().orElseThrow();
+        assertThat(imap).isEqualTo(new ImapServer("outlook.office365.com", 993, ImapServer.Security.SSL,
+                "invoices@contoso.com", Duration.ofSeconds(60), 1024 * 1024));
+        assertThat(c.connections().get("contoso").scopes()).containsExactly("https://outlook.office365.com/.default");
+
+        m.put("mailintake.connections.contoso.flow", "delegated");
+        m.put("mailintake.mailboxes.invoices.imap.security", "starttls");
+        m.put("mailintake.mailboxes.invoices.address", "shared@contoso.com");
+        c = new ConfigLoader(m).load();
+        assertThat(c.connections().get("contoso").scopes())
+                .containsExactly("https://outlook.office.com/IMAP.AccessAsUser.All");
+        imap = c.mailboxes().get("invoices").imap().orElseThrow();
+        assertThat(imap.port()).isEqualTo(143);
+        assertThat(imap.user()).as("XOAUTH2 user= is the (shared) mailbox").isEqualTo("shared@contoso.com");
+    }
+
+    @Test
+    void imapSettingsAreCheckedByKey() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.protocol", "imap");
+        m.put("mailintake.mailboxes.invoices.imap.host", "imap.example.com");
+        m.put("mailintake.mailboxes.invoices.imap.security", "none");
+        m.put("mailintake.mailboxes.invoices.folders.processed", "id:AAMkAG");
+        m.put("mailintake.mailboxes.orders.connection", "contoso");
+        m.put("mailintake.mailboxes.orders.address", "orders@contoso.com");
+        m.put("mailintake.mailboxes.orders.imap.port", "993");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "mailintake.mailboxes.invoices.imap.security: none would send the access token in the clear to"
+                                + " imap.example.com; use ssl (port 993) or starttls (port 143); none is only for a server"
+                                + " on this machine",
+                        "mailintake.mailboxes.invoices.folders.processed: IMAP folders have no ids; give a path"
+                                + " (INBOX/Processed) or a folder name",
+                        "mailintake.mailboxes.orders.imap.port: only for protocol=imap mailboxes; remove it or set"
+                                + " mailintake.mailboxes.orders.protocol=imap",
+                        "mailintake.connections.contoso.scopes: connection 'contoso' serves both graph and imap"
+                                + " mailboxes, but a token is issued for one resource (Graph or Exchange IMAP); define a"
+                                + " second connection with the same app registration for the imap mailboxes"));
+    }
+
+    @Test
     void nationalCloudsDeriveTheirScopeFromTheGraphUrl() {
         Map<String, String> m = valid();
         m.put("mailintake.connections.contoso.authority-host", "https://login.microsoftonline.us");
