@@ -180,8 +180,13 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         for (MailboxConfig mc : config.mailboxes().values()) {
             ConnectionConfig cc = config.connectionOf(mc);
             MailboxTokens mailboxTokens = new MailboxTokens(mc.name(), cc.name(), tokens);
-            MailboxGateway gateway = mc.protocol() == Protocol.IMAP ? new ImapMailbox(mc, mailboxTokens)
-                    : graphMailbox(camel, mc, cc, mailboxTokens, json);
+            MailboxGateway gateway;
+            try {
+                gateway = mc.protocol() == Protocol.IMAP ? new ImapMailbox(mc, mailboxTokens)
+                        : graphMailbox(camel, mc, cc, mailboxTokens, json);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException(List.of("mailintake.mailboxes." + mc.name() + ": " + e.getMessage()));
+            }
             MessageTarget target = mc.target().folder().<MessageTarget>map(p -> new FolderTarget(p, json))
                     .orElseGet(() -> new EndpointTarget(mc.target().endpointUri().orElseThrow(),
                             config.dataDir().resolve("spool").resolve(mc.name()), camel.createProducerTemplate(), json));

@@ -16,6 +16,7 @@ import dev.mailintake.testsupport.GraphFake;
 import dev.mailintake.testsupport.GreenMailImap;
 import dev.mailintake.testsupport.LogCapture;
 import dev.mailintake.testsupport.Mimes;
+import dev.mailintake.testsupport.SelfSignedCertificate;
 import dev.mailintake.testsupport.TestApp;
 import jakarta.mail.Flags;
 import java.net.ServerSocket;
@@ -130,6 +131,36 @@ class ImapImportTest {
         Path eml = Delivered.messageDirs(out()).get(0).resolve("message.eml");
         assertThat(Files.size(eml)).isEqualTo(stored.length);
         assertThat(Files.readAllBytes(eml)).isEqualTo(stored);
+    }
+
+    @Test
+    void implicitTlsChecksTheCertificateAgainstTheConfiguredTrustStore() throws Exception {
+        Path certs = Files.createDirectories(tmp.resolve("certs"));
+        SelfSignedCertificate cert = SelfSignedCertificate.generate(certs);
+        try (GreenMailImap tls = GreenMailImap.startTls(cert.keyStore(), cert.password()).acceptTokensFrom(fake)) {
+            tls.mailbox(ADDRESS).grantApp(TestApp.CLIENT_ID, ADDRESS);
+            tls.append(ADDRESS, "INBOX", Mimes.pdfMessage("<tls@example.com>", "tls", 500), T0);
+            Map<String, String> s = settings();
+            s.put(K + "imap.port", String.valueOf(tls.port()));
+            s.put(K + "imap.security", "ssl");
+            s.put(K + "imap.trust-store", cert.trustStore().toString());
+            s.put(K + "imap.trust-store-password", cert.password());
+            app = TestApp.start(s);
+            await().atMost(Duration.ofSeconds(30)).until(() -> tls.messages(ADDRESS, "INBOX/Processed").size() == 1);
+            app.close();
+
+            // without the trust store the server's certificate is not trusted: nothing is sent, the message waits
+            s.remove(K + "imap.trust-store");
+            s.remove(K + "imap.trust-store-password");
+            tls.append(ADDRESS, "INBOX", Mimes.pdfMessage("<tls2@example.com>", "tls2", 500), T0);
+            try (LogCapture log = LogCapture.of(MessageIntake.class.getName(), Level.WARN)) {
+                app = TestApp.start(s);
+                // GreenMail's connection thread dies with the refused handshake: not the application's failure
+                await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(20)).until(() -> log.lines().stream()
+                        .anyMatch(l -> l.contains("cannot connect") && l.contains("PKIX")));
+            }
+            assertThat(tls.messages(ADDRESS, "INBOX")).hasSize(1);
+        }
     }
 
     @Test

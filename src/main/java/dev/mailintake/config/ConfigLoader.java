@@ -38,7 +38,8 @@ public final class ConfigLoader {
             "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
             "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
             "max-messages-per-poll", "page-size", "request-budget", "max-delivery-attempts", "enabled",
-            "imap.host", "imap.port", "imap.security", "imap.user", "imap.timeout", "imap.fetch-size");
+            "imap.host", "imap.port", "imap.security", "imap.user", "imap.timeout", "imap.fetch-size",
+            "imap.trust-store", "imap.trust-store-password");
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
@@ -354,7 +355,17 @@ public final class ConfigLoader {
         if (fetchSize < 4096 || fetchSize > 64L * 1024 * 1024) {
             problems.add(k + "imap.fetch-size: give 4KB..64MB (bytes fetched per round trip while streaming a message)");
         }
-        return new ImapServer(host, port, security, user, timeout, (int) Math.max(4096, Math.min(fetchSize, 64L << 20)));
+        Optional<Path> trustStore = Optional.ofNullable(blankToNull(p.get("imap.trust-store"))).map(Path::of);
+        trustStore.ifPresent(t -> {
+            if (!Files.isReadable(t)) {
+                problems.add(k + "imap.trust-store: file " + t.toAbsolutePath() + " is not readable; give a PKCS#12 trust"
+                        + " store with the IMAP server's CA certificate, or remove the key to use the JVM's trusted CAs");
+            }
+        });
+        Optional<Secret> trustStorePassword = Optional.ofNullable(blankToNull(p.get("imap.trust-store-password")))
+                .map(Secret::new);
+        return new ImapServer(host, port, security, user, timeout, (int) Math.max(4096, Math.min(fetchSize, 64L << 20)),
+                trustStore, trustStorePassword);
     }
 
     private String folder(Map<String, String> p, String k, String key, String dflt) {

@@ -1,6 +1,8 @@
 package dev.mailintake.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Where and how an IMAP mailbox is reached.
@@ -10,8 +12,10 @@ import java.time.Duration;
  * @param user     the XOAUTH2 {@code user=}: the mailbox address, also for a shared mailbox (the token is the
  *                 signed-in user's or the app's)
  * @param fetchSize bytes per partial FETCH while a message is streamed (bounds memory per message in flight)
+ * @param trustStore a PKCS#12 trust store for a server whose certificate a private CA issued (else the JVM's)
  */
-public record ImapServer(String host, int port, Security security, String user, Duration timeout, int fetchSize) {
+public record ImapServer(String host, int port, Security security, String user, Duration timeout, int fetchSize,
+                         Optional<Path> trustStore, Optional<Secret> trustStorePassword) {
     public enum Security {
         SSL, STARTTLS, NONE
     }

@@ -1,7 +1,9 @@
 package dev.mailintake.imap;
 
 import dev.mailintake.auth.AccessToken;
+import dev.mailintake.auth.TrustStores;
 import dev.mailintake.config.ImapServer;
+import dev.mailintake.config.Secret;
 import dev.mailintake.intake.MailboxFailure;
 import dev.mailintake.intake.MailboxTokens;
 import dev.mailintake.intake.TransientFailure;
@@ -12,6 +14,7 @@ import jakarta.mail.Session;
 import jakarta.mail.URLName;
 import java.util.List;
 import java.util.Properties;
+import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPStore;
 import org.slf4j.Logger;
@@ -28,6 +31,7 @@ final class ImapSession {
     private final String mailbox;
     private final ImapServer server;
     private final MailboxTokens tokens;
+    private final SSLSocketFactory tls;
     private IMAPStore store;
     private IMAPFolder inbox;
     private java.util.Set<String> capabilities = java.util.Set.of();
@@ -36,6 +40,9 @@ final class ImapSession {
         this.mailbox = mailbox;
         this.server = server;
         this.tokens = tokens;
+        this.tls = server.trustStore()
+                .map(t -> TrustStores.socketFactory(t, server.trustStorePassword().map(Secret::value).orElse("")))
+                .orElse(null);
     }
 
     /** The connected store, connecting first if needed. */
@@ -161,6 +168,9 @@ final class ImapSession {
             }
             case NONE -> {
             }
+        }
+        if (tls != null) {
+            p.put("mail.imap.ssl.socketFactory", tls);
         }
         p.setProperty("mail.imap.auth.mechanisms", "XOAUTH2");
         p.setProperty("mail.imap.sasl.enable", "false");

@@ -49,8 +49,28 @@ public final class GreenMailImap implements AutoCloseable {
         return new GreenMailImap(gm);
     }
 
+    /**
+     * IMAP over implicit TLS with the certificate of {@code keyStore} (PKCS#12, store and key password
+     * {@code password}), e.g. a {@link SelfSignedCertificate} for localhost and 127.0.0.1. GreenMail reads its key
+     * store from system properties when the server starts; they are removed again right after.
+     */
+    public static GreenMailImap startTls(java.nio.file.Path keyStore, String password) {
+        System.setProperty("greenmail.tls.keystore.file", keyStore.toString());
+        System.setProperty("greenmail.tls.keystore.password", password);
+        System.setProperty("greenmail.tls.key.password", password);
+        try {
+            GreenMail gm = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAPS).dynamicPort());
+            gm.start();
+            return new GreenMailImap(gm);
+        } finally {
+            System.clearProperty("greenmail.tls.keystore.file");
+            System.clearProperty("greenmail.tls.keystore.password");
+            System.clearProperty("greenmail.tls.key.password");
+        }
+    }
+
     public int port() {
-        return greenMail.getImap().getPort();
+        return greenMail.getImap() != null ? greenMail.getImap().getPort() : greenMail.getImaps().getPort();
     }
 
     public char separator() {
