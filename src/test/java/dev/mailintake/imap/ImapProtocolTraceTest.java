@@ -1,0 +1,30 @@
+package dev.mailintake.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import dev.mailintake.testsupport.LogCapture;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ImapProtocolTraceTest {
+    @Test
+    void logsProtocolLinesButOnlyTheLengthOfLiterals() {
+        try (LogCapture log = LogCapture.of(ImapProtocolTrace.LOGGER, Level.DEBUG)) {
+            PrintStream trace = ImapProtocolTrace.forMailbox("m");
+            trace.print("A3 UID FETCH 7 (BODY.PEEK[]<0.16>)\r\n");
+            trace.print("* 1 FETCH (UID 7 BODY[]<0> {16}\r\nSubject: secret\n)\r\nA3 OK FETCH completed.\r\n");
+            trace.flush();
+            assertThat(log.lines()).containsExactly(
+                    "mailbox 'm': A3 UID FETCH 7 (BODY.PEEK[]<0.16>)",
+                    "mailbox 'm': * 1 FETCH (UID 7 BODY[]<0> {16} <16 bytes not traced>",
+                    "mailbox 'm': )",
+                    "mailbox 'm': A3 OK FETCH completed.");
+            assertThat(String.join("\n", log.lines())).doesNotContain("secret");
+            byte[] longLine = ("* " + "x".repeat(1000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            trace.write(longLine, 0, longLine.length);
+            assertThat(log.lines().get(4)).hasSize("mailbox 'm': ".length() + 301).endsWith("…");
+        }
+    }
+}
