@@ -287,6 +287,19 @@ class ImapImportTest {
     }
 
     @Test
+    void exchangesAuthenticatedButNotConnectedStopsTheMailboxWithTheFix() {
+        try (CapabilityFilterProxy proxy = CapabilityFilterProxy.hiding(imap.port())
+                .answerSelectWith("BAD User is authenticated but not connected.")) {
+            Map<String, String> s = settings();
+            s.put(K + "imap.port", String.valueOf(proxy.port()));
+            app = TestApp.start(s);
+            await().atMost(Duration.ofSeconds(20)).until(() -> status().state() == MailboxStatus.State.FAILED);
+            assertThat(status().reason().orElseThrow()).contains("accepted the token for " + ADDRESS)
+                    .contains("Add-MailboxPermission");
+        }
+    }
+
+    @Test
     void aUidValidityChangeDoesNotImportDeliveredMessagesAgain() throws Exception {
         imap.createFolder(ADDRESS, "INBOX/Scans");
         List<byte[]> mimes = new ArrayList<>();

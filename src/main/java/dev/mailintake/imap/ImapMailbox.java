@@ -72,7 +72,7 @@ public final class ImapMailbox implements MailboxGateway {
             Message[] listed = Arrays.copyOf(found, Math.min(found.length, max));
             return new InboxCursor(inbox, uidValidity, listed);
         } catch (MessagingException e) {
-            throw new TransientFailure("mailbox '" + config.name() + "': cannot list the Inbox: " + e.getMessage());
+            throw session.failure("cannot list the Inbox", e);
         }
     }
 

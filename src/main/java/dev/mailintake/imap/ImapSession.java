@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
 final class ImapSession {
     private static final Logger LOG = LoggerFactory.getLogger(ImapSession.class);
 
+    private static final String PERMISSIONS = "App-only access needs the IMAP.AccessAsApp permission, the Exchange"
+            + " service principal and Add-MailboxPermission for this mailbox; delegated access needs"
+            + " IMAP.AccessAsUser.All and, for a shared mailbox, Full Access of the signed-in user (docs/imap.md)";
+
     private final String mailbox;
     private final ImapServer server;
     private final MailboxTokens tokens;
@@ -75,8 +79,22 @@ final class ImapSession {
             inbox = folder;
             return folder;
         } catch (MessagingException e) {
-            throw new TransientFailure(where() + ": cannot open " + fullName + ": " + e.getMessage());
+            throw failure("cannot open " + fullName, e);
         }
+    }
+
+    /**
+     * A failed command as the import routes see it: Exchange Online answers {@code BAD User is authenticated but not
+     * connected} when the token is valid but does not give access to the mailbox — a permission to fix, not a
+     * passing failure; anything else is transient.
+     */
+    RuntimeException failure(String what, MessagingException e) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("authenticated but not connected")) {
+            return new MailboxFailure("mailbox '" + mailbox + "': " + where() + " accepted the token for "
+                    + server.user() + " but does not let it open the mailbox (" + message + "). " + PERMISSIONS);
+        }
+        return new TransientFailure(where() + ": " + what + ": " + message);
     }
 
     /** Whether the server advertised {@code capability} (after authentication); no round trip. */
@@ -118,10 +136,7 @@ final class ImapSession {
                 return connect(again);
             } catch (AuthenticationFailedException e) {
                 throw new MailboxFailure("mailbox '" + mailbox + "': " + where() + " refused a freshly issued token for "
-                        + server.user() + " (" + e.getMessage() + "). App-only access needs the IMAP.AccessAsApp"
-                        + " permission, the Exchange service principal and Add-MailboxPermission for this mailbox;"
-                        + " delegated access needs IMAP.AccessAsUser.All and, for a shared mailbox, Full Access of the"
-                        + " signed-in user (docs/imap.md)");
+                        + server.user() + " (" + e.getMessage() + "). " + PERMISSIONS);
             }
         }
     }

@@ -30,6 +30,7 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     private final Set<String> hidden;
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile String selectAnswer;
 
     private CapabilityFilterProxy(int targetPort, Set<String> hidden) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -48,6 +49,12 @@ public final class CapabilityFilterProxy implements AutoCloseable {
         }
     }
 
+    /** Answers every SELECT itself with {@code answer} (e.g. Exchange's {@code BAD User is authenticated but not connected.}). */
+    public CapabilityFilterProxy answerSelectWith(String answer) {
+        this.selectAnswer = answer;
+        return this;
+    }
+
     public int port() {
         return server.getLocalPort();
     }
@@ -64,8 +71,8 @@ public final class CapabilityFilterProxy implements AutoCloseable {
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
                 sockets.add(client);
                 sockets.add(upstream);
-                start(() -> pump(client.getInputStream(), upstream.getOutputStream(), false));
-                start(() -> pump(upstream.getInputStream(), client.getOutputStream(), true));
+                start(() -> pump(client.getInputStream(), upstream.getOutputStream(), false, client.getOutputStream()));
+                start(() -> pump(upstream.getInputStream(), client.getOutputStream(), true, null));
             } catch (IOException e) {
                 return;
             }
@@ -88,7 +95,8 @@ public final class CapabilityFilterProxy implements AutoCloseable {
         t.start();
     }
 
-    private void pump(InputStream in, OutputStream out, boolean fromServer) throws IOException {
+    /** {@code back}: the client's stream, for answering a command here instead of forwarding it. */
+    private void pump(InputStream in, OutputStream out, boolean fromServer, OutputStream back) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) >= 0) {
@@ -107,6 +115,14 @@ public final class CapabilityFilterProxy implements AutoCloseable {
                 }
             } else if (!fromServer) {
                 String[] words = text.trim().split(" ", 4);
+                if (selectAnswer != null && words.length >= 2 && words[1].equalsIgnoreCase("SELECT")) {
+                    commands.add(words[0] + " SELECT");
+                    synchronized (back) {
+                        back.write((words[0] + " " + selectAnswer + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                        back.flush();
+                    }
+                    continue;
+                }
                 if (words.length >= 3 && words[1].equalsIgnoreCase("UID")) {
                     commands.add(words[0] + " UID " + words[2].toUpperCase(Locale.ROOT));
                 } else if (words.length >= 2) {
