@@ -46,10 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
 class LargeMessageBenchmark {
     private static final String ADDRESS = TestApp.ADDRESS;
     private static final Instant T0 = Instant.parse("2026-11-20T08:00:00Z");
-    private static final long ATTACHMENT_BYTES = 110L * 1024 * 1024;
+    static final long ATTACHMENT_BYTES = 110L * 1024 * 1024;
     /** 57 raw bytes = one 76-character base64 line; a chunk is a whole number of lines. */
     private static final int CHUNK = 57 * 1024;
-    private static final String ATTACHMENT_NAME = "scan.bin";
+    static final String ATTACHMENT_NAME = "scan.bin";
 
     @TempDir
     Path tmp;
@@ -153,7 +153,7 @@ class LargeMessageBenchmark {
      * Writes a multipart/mixed message with a base64 attachment of {@link #ATTACHMENT_BYTES} pseudo-random bytes,
      * chunk by chunk (never the whole message in memory). Returns the SHA-256 of the decoded attachment.
      */
-    private static String writeLargeMessage(Path file) throws IOException {
+    static String writeLargeMessage(Path file) throws IOException {
         MessageDigest attachmentSha = LargeMessageBenchmark.sha();
         Base64.Encoder base64 = Base64.getMimeEncoder(76, "\r\n".getBytes(StandardCharsets.US_ASCII));
         SplittableRandom random = new SplittableRandom(20261120L);
@@ -197,7 +197,7 @@ class LargeMessageBenchmark {
         return HexFormat.of().formatHex(attachmentSha.digest());
     }
 
-    private static String sha256(Path file) throws IOException {
+    static String sha256(Path file) throws IOException {
         MessageDigest sha = sha();
         try (InputStream in = Files.newInputStream(file);
              OutputStream sink = new DigestOutputStream(OutputStream.nullOutputStream(), sha)) {

@@ -36,6 +36,10 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
         return List.copyOf(lines);
     }
 
+    public void clear() {
+        lines.clear();
+    }
+
     public long count(String fragment) {
         return lines.stream().filter(l -> l.contains(fragment)).count();
     }
