@@ -136,6 +136,13 @@ public final class MessageIntake {
         String sha256 = mb.gateway().fetch(ref, eml, mb.config().rules().maxMessageBytes());
         try {
             ParsedMessage parsed = inspector.inspect(eml, dir.resolve(SpooledMessage.ATTACHMENTS_DIR));
+            if (ref.internetMessageId() != null && parsed.messageId() != null
+                    && !sameMessageId(ref.internetMessageId(), parsed.messageId())) {
+                // never deliver one message's content under another's key (e.g. an IMAP server renumbering
+                // messages under a FETCH); the next poll lists the Inbox afresh
+                throw new TransientFailure("message " + ref.shortKey() + " was listed as " + ref.internetMessageId()
+                        + " but the server sent " + parsed.messageId() + "; trying again at the next poll");
+            }
             return new SpooledMessage(ref, dir, eml, sha256, parsed);
         } catch (IOException e) {
             throw new TransientFailure("cannot spool the message: " + e.getMessage(), e);
@@ -257,6 +264,16 @@ public final class MessageIntake {
         if (mailboxes.get(mailbox).status().pause(failure.getMessage())) {
             LOG.error("{} — mailbox paused until the connection is authorized again", failure.getMessage());
         }
+    }
+
+    /** Message-IDs compared without angle brackets and white space (folding). */
+    static boolean sameMessageId(String a, String b) {
+        return bare(a).equals(bare(b));
+    }
+
+    private static String bare(String id) {
+        String s = id.replaceAll("\\s+", "");
+        return s.startsWith("<") && s.endsWith(">") ? s.substring(1, s.length() - 1) : s;
     }
 
     private static String nullToEmpty(String s) {

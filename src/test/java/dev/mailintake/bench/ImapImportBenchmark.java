@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.bench.GraphImportBenchmark.Bench;
 import dev.mailintake.testsupport.Delivered;
 import dev.mailintake.testsupport.GraphFake;
+import dev.mailintake.testsupport.CapabilityFilterProxy;
 import dev.mailintake.testsupport.Mimes;
 import dev.mailintake.testsupport.TestApp;
 import java.nio.file.Files;
@@ -42,6 +43,10 @@ class ImapImportBenchmark {
     private GraphFake fake;
     private ImapServerHandle server;
     private TestApp app;
+    private CapabilityFilterProxy proxy;
+    /** -Dbench.imap.latency-ms=20: delay per IMAP command (a proxy between the application and GreenMail). */
+    private static final Duration LATENCY = Duration.ofMillis(Integer.getInteger("bench.imap.latency-ms", 0));
+    private static final int CONCURRENCY = Integer.getInteger("bench.imap.concurrency", 4);
 
     @BeforeEach
     void setUp() {
@@ -53,12 +58,21 @@ class ImapImportBenchmark {
     @AfterEach
     void tearDown() {
         TestApp.closeAll(app, fake);
+        if (proxy != null) {
+            proxy.close();
+        }
         server.close();
     }
 
     private Map<String, String> settings() {
         Map<String, String> s = server.imapMailbox(tmp.resolve("data"), fake, out());
         s.put("mailintake.mailboxes.invoices.max-messages-per-poll", String.valueOf(MESSAGES));
+        s.put("mailintake.mailboxes.invoices.concurrency", String.valueOf(CONCURRENCY));
+        if (!LATENCY.isZero()) {
+            // a network round trip per IMAP command, between the application and the server
+            proxy = CapabilityFilterProxy.hiding(server.port()).delayCommands(LATENCY);
+            s.put("mailintake.mailboxes.invoices.imap.port", String.valueOf(proxy.port()));
+        }
         return s;
     }
 
@@ -108,7 +122,8 @@ class ImapImportBenchmark {
         b.append(line("messages", String.format(Locale.ROOT, "%,d, average MIME size %.1f KB (%,d bytes in all)",
                 MESSAGES, avgKb, totalBytes)));
         b.append(line("IMAP server", ImapServerHandle.describe()));
-        b.append(line("mailbox", "concurrency 4, page-size 100, fetch-size 1MB (defaults)"));
+        b.append(line("mailbox", "concurrency " + CONCURRENCY + " (IMAP connections), page-size 100, fetch-size 1MB"));
+        b.append(line("latency", LATENCY.isZero() ? "none added" : LATENCY.toMillis() + " ms per IMAP command (proxy)"));
         b.append(line("app start", String.format(Locale.ROOT, "%.2f s (TestApp.start), first IMAP token %.2f s after"
                 + " the start", secondsBetween(started, appStarted), secondsBetween(started, firstToken))));
         b.append(line("elapsed", String.format(Locale.ROOT, "%.2f s (first IMAP token -> last message in"

@@ -31,6 +31,7 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     private final List<String> commands = new CopyOnWriteArrayList<>();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile String selectAnswer;
+    private volatile long delayNanos;
 
     private CapabilityFilterProxy(int targetPort, Set<String> hidden) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -52,6 +53,12 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     /** Answers every SELECT itself with {@code answer} (e.g. Exchange's {@code BAD User is authenticated but not connected.}). */
     public CapabilityFilterProxy answerSelectWith(String answer) {
         this.selectAnswer = answer;
+        return this;
+    }
+
+    /** Holds every client command this long before forwarding it: a network round trip of that latency. */
+    public CapabilityFilterProxy delayCommands(java.time.Duration latency) {
+        this.delayNanos = latency.toNanos();
         return this;
     }
 
@@ -122,6 +129,9 @@ public final class CapabilityFilterProxy implements AutoCloseable {
                         back.flush();
                     }
                     continue;
+                }
+                if (delayNanos > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(delayNanos);
                 }
                 if (words.length >= 3 && words[1].equalsIgnoreCase("UID")) {
                     commands.add(words[0] + " UID " + words[2].toUpperCase(Locale.ROOT));
