@@ -167,6 +167,38 @@ class ImapImportTest {
     }
 
     @Test
+    void severalConnectionsShareTheInboxByUidAndImportEveryMessageOnce() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            imap.append(ADDRESS, "INBOX", Mimes.pdfMessage("<c" + i + "@example.com>", "c" + i, 20_000 + i),
+                    T0.plusSeconds(i));
+        }
+        try (CapabilityFilterProxy proxy = CapabilityFilterProxy.hiding(imap.port()).delayCommands(Duration.ofMillis(5));
+             LogCapture log = LogCapture.of(MessageIntake.class.getName(), Level.INFO)) {
+            Map<String, String> s = settings();
+            s.put(K + "imap.port", String.valueOf(proxy.port()));
+            s.put(K + "concurrency", "4");
+            app = TestApp.start(s);
+            // GreenMail may drop a connection when two of its sessions expunge at once (its own bug); the message
+            // then waits for the next poll, which is what is tested here too
+            await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(60))
+                    .until(() -> imap.messages(ADDRESS, "INBOX/Processed").size() == 40);
+            assertThat(proxy.commands().stream().filter(c -> c.endsWith(" AUTHENTICATE")).count())
+                    .as("more than one connection").isGreaterThan(1);
+            assertThat(proxy.commands()).as("every message addressed by UID after the listing")
+                    .noneMatch(c -> c.matches("\\S+ (FETCH|STORE|COPY|MOVE)"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.count("imported message") == 40);
+        }
+        assertThat(imap.messages(ADDRESS, "INBOX")).isEmpty();
+        List<Path> dirs = Delivered.messageDirs(out());
+        assertThat(dirs).hasSize(40);
+        for (Path d : dirs) {
+            String id = json.readTree(d.resolve("metadata.json").toFile()).path("internetMessageId").asText();
+            assertThat(Files.readString(d.resolve("message.eml"), StandardCharsets.ISO_8859_1))
+                    .as("content and key belong together").contains("Message-ID: " + id);
+        }
+    }
+
+    @Test
     void aSharedMailboxIsOpenedWithTheSignedInUsersToken() throws Exception {
         String admin = "admin@contoso.test";
         String shared = "scans@contoso.test";

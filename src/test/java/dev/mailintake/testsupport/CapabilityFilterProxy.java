@@ -76,6 +76,9 @@ public final class CapabilityFilterProxy implements AutoCloseable {
             try {
                 Socket client = server.accept();
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                // no Nagle: a small write after an unacknowledged one would wait for the peer's delayed ACK
+                client.setTcpNoDelay(true);
+                upstream.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(upstream);
                 start(() -> pump(client.getInputStream(), upstream.getOutputStream(), false, client.getOutputStream()));
@@ -103,7 +106,8 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     }
 
     /** {@code back}: the client's stream, for answering a command here instead of forwarding it. */
-    private void pump(InputStream in, OutputStream out, boolean fromServer, OutputStream back) throws IOException {
+    private void pump(InputStream raw, OutputStream out, boolean fromServer, OutputStream back) throws IOException {
+        InputStream in = new java.io.BufferedInputStream(raw, 64 * 1024);
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) >= 0) {
