@@ -319,10 +319,16 @@ public final class ConfigLoader {
                 size(p, k, "rules.max-size", "150MB"));
         Target target = target(p, k, dataDir.resolve("out").resolve(name));
         Poll poll = poll(p, k);
-        int concurrency = integer(p, k, "concurrency", 4, 1, MAX_GRAPH_CONCURRENCY,
-                "Microsoft allows 4 concurrent requests per mailbox");
+        boolean imapBox = protocol == Protocol.IMAP;
+        int concurrency = integer(p, k, "concurrency", 4, 1, MAX_GRAPH_CONCURRENCY, imapBox
+                ? "IMAP connections per mailbox during a poll; servers limit connections per account"
+                : "Microsoft allows 4 concurrent requests per mailbox");
         int maxPerPoll = integer(p, k, "max-messages-per-poll", 500, 1, 100_000, "");
-        int pageSize = integer(p, k, "page-size", 100, 1, 1000, "Graph's $top accepts 1..1000; lower it if listing answers 504");
+        int pageSize = integer(p, k, "page-size", 100, 1, 1000, imapBox ? "messages per UID FETCH of envelopes"
+                : "Graph's $top accepts 1..1000; lower it if listing answers 504");
+        if (imapBox && p.containsKey("request-budget")) {
+            problems.add(k + "request-budget: only for protocol=graph mailboxes (Graph's request limit); remove it");
+        }
         RequestBudget budget = budget(p, k);
         int attempts = integer(p, k, "max-delivery-attempts", 5, 1, 1000, "");
         boolean enabled = bool(p, k, "enabled", true);

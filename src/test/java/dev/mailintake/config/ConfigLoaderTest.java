@@ -64,6 +64,7 @@ class ConfigLoaderTest {
         m.put("mailintake.mailboxes.invoices.imap.host", "imap.example.com");
         m.put("mailintake.mailboxes.invoices.imap.security", "none");
         m.put("mailintake.mailboxes.invoices.folders.processed", "id:AAMkAG");
+        m.put("mailintake.mailboxes.invoices.request-budget", "100/1m");
         m.put("mailintake.mailboxes.orders.connection", "contoso");
         m.put("mailintake.mailboxes.orders.address", "orders@contoso.com");
         m.put("mailintake.mailboxes.orders.imap.port", "993");
@@ -72,6 +73,8 @@ class ConfigLoaderTest {
                         "mailintake.mailboxes.invoices.imap.security: none would send the access token in the clear to"
                                 + " imap.example.com; use ssl (port 993) or starttls (port 143); none is only for a server"
                                 + " on this machine",
+                        "mailintake.mailboxes.invoices.request-budget: only for protocol=graph mailboxes (Graph's request"
+                                + " limit); remove it",
                         "mailintake.mailboxes.invoices.folders.processed: IMAP folders have no ids; give a path"
                                 + " (INBOX/Processed) or a folder name",
                         "mailintake.mailboxes.orders.imap.port: only for protocol=imap mailboxes; remove it or set"
