@@ -2,15 +2,13 @@ package dev.mailintake.bench;
 
 import com.icegreen.greenmail.Managers;
 import com.icegreen.greenmail.imap.ImapHandler;
-import com.icegreen.greenmail.imap.ImapHostManager;
 import com.icegreen.greenmail.server.AbstractServer;
 import com.icegreen.greenmail.server.ProtocolHandler;
 import com.icegreen.greenmail.store.FolderListener;
-import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.store.StoredMessage;
-import com.icegreen.greenmail.user.GreenMailUser;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
+import dev.mailintake.testsupport.GreenMailImap;
 import jakarta.mail.Flags;
 import jakarta.mail.Session;
 import jakarta.mail.internet.MimeMessage;
@@ -35,7 +33,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -63,13 +60,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class ImapServerProcess {
     private static final List<String> WATCHED = List.of("INBOX/Processed", "INBOX/Error");
 
-    private final GreenMail greenMail;
+    private final GreenMailImap imap;
     private final Session parser = Session.getInstance(new Properties());
     /** Arrival instants per "address folder", for the folders in {@link #WATCHED}. */
     private final Map<String, List<Instant>> arrivals = new ConcurrentHashMap<>();
 
     private ImapServerProcess(GreenMail greenMail) {
-        this.greenMail = greenMail;
+        this.imap = GreenMailImap.of(greenMail);
     }
 
     public static void main(String[] args) throws Exception {
@@ -101,18 +98,16 @@ public final class ImapServerProcess {
     private String execute(String[] c) throws Exception {
         switch (c[0]) {
             case "USER" -> {
-                GreenMailUser user = greenMail.getUserManager().createUser(c[1], lower(c[1]),
-                        "not-a-token-" + UUID.randomUUID());
+                imap.mailbox(c[1]);
                 for (String path : WATCHED) {
-                    hosts().createMailbox(user, path.replace('/', hosts().getHierarchyDelimiter()));
                     List<Instant> list = new CopyOnWriteArrayList<>();
                     arrivals.put(lower(c[1]) + " " + path, list);
-                    folder(c[1], path).addListener(new Arrivals(list));
+                    imap.folder(c[1], path).addListener(new Arrivals(list));
                 }
                 return "";
             }
             case "PASSWORD" -> {
-                user(c[1]).setPassword(c[2]);
+                imap.user(c[1]).setPassword(c[2]);
                 return "";
             }
             case "APPEND" -> {
@@ -120,12 +115,12 @@ public final class ImapServerProcess {
                 // MimeMessage), so the file is read once and can be closed right after
                 try (SharedFileInputStream file = new SharedFileInputStream(c[4])) {
                     MimeMessage m = new MimeMessage(parser, file);
-                    folder(c[1], c[2]).appendMessage(m, new Flags(), new Date(Long.parseLong(c[3])));
+                    imap.folder(c[1], c[2]).appendMessage(m, new Flags(), new Date(Long.parseLong(c[3])));
                 }
                 return "";
             }
             case "COUNT" -> {
-                return " " + folder(c[1], c[2]).getMessageCount();
+                return " " + imap.folder(c[1], c[2]).getMessageCount();
             }
             case "ARRIVALS" -> {
                 StringBuilder b = new StringBuilder();
@@ -135,7 +130,7 @@ public final class ImapServerProcess {
                 return b.toString();
             }
             case "DIGEST" -> {
-                StoredMessage m = folder(c[1], c[2]).getMessages().get(Integer.parseInt(c[3]));
+                StoredMessage m = imap.folder(c[1], c[2]).getMessages().get(Integer.parseInt(c[3]));
                 MessageDigest sha = MessageDigest.getInstance("SHA-256");
                 Counting count = new Counting();
                 try (OutputStream out = new DigestOutputStream(count, sha)) {
@@ -149,26 +144,6 @@ public final class ImapServerProcess {
             }
             default -> throw new IllegalArgumentException("unknown command " + c[0]);
         }
-    }
-
-    private MailFolder folder(String address, String path) {
-        MailFolder f = hosts().getFolder(user(address), path.replace('/', hosts().getHierarchyDelimiter()));
-        if (f == null) {
-            throw new IllegalArgumentException("no folder " + path + " in " + address);
-        }
-        return f;
-    }
-
-    private GreenMailUser user(String address) {
-        GreenMailUser u = greenMail.getUserManager().getUser(lower(address));
-        if (u == null) {
-            throw new IllegalArgumentException("no mailbox " + address);
-        }
-        return u;
-    }
-
-    private ImapHostManager hosts() {
-        return greenMail.getManagers().getImapHostManager();
     }
 
     private static String lower(String s) {

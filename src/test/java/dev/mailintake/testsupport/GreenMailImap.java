@@ -43,6 +43,11 @@ public final class GreenMailImap implements AutoCloseable {
         this.greenMail = greenMail;
     }
 
+    /** Wraps a GreenMail that is already started (e.g. a customised server in another JVM). */
+    public static GreenMailImap of(GreenMail started) {
+        return new GreenMailImap(started);
+    }
+
     public static GreenMailImap start() {
         GreenMail gm = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP).dynamicPort());
         gm.start();
@@ -206,7 +211,8 @@ public final class GreenMailImap implements AutoCloseable {
         }
     }
 
-    private MailFolder folder(String address, String path) {
+    /** A folder by path with '/' (translated to the server's separator). */
+    public MailFolder folder(String address, String path) {
         MailFolder f = hosts().getFolder(user(address), path.replace('/', separator()));
         if (f == null) {
             throw new IllegalArgumentException("no folder " + path + " in " + address);
@@ -214,7 +220,7 @@ public final class GreenMailImap implements AutoCloseable {
         return f;
     }
 
-    private GreenMailUser user(String address) {
+    public GreenMailUser user(String address) {
         GreenMailUser u = greenMail.getUserManager().getUser(lower(address));
         if (u == null) {
             throw new IllegalArgumentException("no mailbox " + address);
