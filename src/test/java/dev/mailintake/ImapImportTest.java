@@ -199,6 +199,31 @@ class ImapImportTest {
     }
 
     @Test
+    void droppedConnectionsAndLostMoveAnswersLoseAndDuplicateNothing() throws Exception {
+        for (int i = 0; i < 12; i++) {
+            imap.append(ADDRESS, "INBOX", Mimes.pdfMessage("<d" + i + "@example.com>", "d" + i, 3_000 + i),
+                    T0.plusSeconds(i));
+        }
+        // the 3rd and 7th moves are executed by the server but their answers are lost with the connection
+        try (CapabilityFilterProxy proxy = CapabilityFilterProxy.hiding(imap.port())
+                .dropConnectionAfter("UID MOVE", 3, 7);
+             LogCapture log = LogCapture.of("dev.mailintake", Level.INFO)) {
+            Map<String, String> s = settings();
+            s.put(K + "imap.port", String.valueOf(proxy.port()));
+            app = TestApp.start(s);
+            await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(60))
+                    .until(() -> imap.messages(ADDRESS, "INBOX/Processed").size() == 12);
+            assertThat(proxy.commands().stream().filter(c -> c.endsWith(" AUTHENTICATE")).count())
+                    .as("reconnected after each drop").isGreaterThanOrEqualTo(3);
+            assertThat(log.count("left in place for the next poll")).isGreaterThanOrEqualTo(2);
+            assertThat(log.count("not written again")).as("no message delivered twice").isZero();
+        }
+        assertThat(imap.messages(ADDRESS, "INBOX")).isEmpty();
+        assertThat(imap.messages(ADDRESS, "INBOX/Error")).isEmpty();
+        assertThat(Delivered.messageDirs(out())).hasSize(12);
+    }
+
+    @Test
     void aSharedMailboxIsOpenedWithTheSignedInUsersToken() throws Exception {
         String admin = "admin@contoso.test";
         String shared = "scans@contoso.test";

@@ -32,6 +32,9 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile String selectAnswer;
     private volatile long delayNanos;
+    private volatile String dropOn;
+    private volatile Set<Integer> dropOccurrences = Set.of();
+    private final java.util.concurrent.atomic.AtomicInteger dropSeen = new java.util.concurrent.atomic.AtomicInteger();
 
     private CapabilityFilterProxy(int targetPort, Set<String> hidden) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -53,6 +56,16 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     /** Answers every SELECT itself with {@code answer} (e.g. Exchange's {@code BAD User is authenticated but not connected.}). */
     public CapabilityFilterProxy answerSelectWith(String answer) {
         this.selectAnswer = answer;
+        return this;
+    }
+
+    /**
+     * Drops the connection right after forwarding the {@code occurrences}-th (counting from 1, over all connections)
+     * client command {@code command} (e.g. {@code UID MOVE}): the server executes it, its answer is lost.
+     */
+    public CapabilityFilterProxy dropConnectionAfter(String command, Integer... occurrences) {
+        this.dropOccurrences = Set.of(occurrences);
+        this.dropOn = command;
         return this;
     }
 
@@ -81,8 +94,9 @@ public final class CapabilityFilterProxy implements AutoCloseable {
                 upstream.setTcpNoDelay(true);
                 sockets.add(client);
                 sockets.add(upstream);
-                start(() -> pump(client.getInputStream(), upstream.getOutputStream(), false, client.getOutputStream()));
-                start(() -> pump(upstream.getInputStream(), client.getOutputStream(), true, null));
+                Link link = new Link(client, upstream);
+                start(() -> pump(client.getInputStream(), upstream.getOutputStream(), false, client.getOutputStream(), link));
+                start(() -> pump(upstream.getInputStream(), client.getOutputStream(), true, null, link));
             } catch (IOException e) {
                 return;
             }
@@ -106,11 +120,37 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     }
 
     /** {@code back}: the client's stream, for answering a command here instead of forwarding it. */
-    private void pump(InputStream raw, OutputStream out, boolean fromServer, OutputStream back) throws IOException {
+    /** One client connection and its upstream; {@code cut} once the connection is being dropped. */
+    private record Link(Socket client, Socket upstream, java.util.concurrent.atomic.AtomicBoolean cut) {
+        Link(Socket client, Socket upstream) {
+            this(client, upstream, new java.util.concurrent.atomic.AtomicBoolean());
+        }
+
+        void drop() {
+            cut.set(true);
+            Thread t = new Thread(() -> {
+                java.util.concurrent.locks.LockSupport.parkNanos(300_000_000L); // the server has executed it
+                try {
+                    client.close();
+                    upstream.close();
+                } catch (IOException ignored) {
+                    // closing
+                }
+            }, "imap-proxy-drop");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private void pump(InputStream raw, OutputStream out, boolean fromServer, OutputStream back, Link link)
+            throws IOException {
         InputStream in = new java.io.BufferedInputStream(raw, 64 * 1024);
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) >= 0) {
+            if (fromServer && link.cut().get()) {
+                continue; // the answer is lost with the connection
+            }
             line.write(b);
             if (b != '\n') {
                 continue;
@@ -137,10 +177,14 @@ public final class CapabilityFilterProxy implements AutoCloseable {
                 if (delayNanos > 0) {
                     java.util.concurrent.locks.LockSupport.parkNanos(delayNanos);
                 }
-                if (words.length >= 3 && words[1].equalsIgnoreCase("UID")) {
-                    commands.add(words[0] + " UID " + words[2].toUpperCase(Locale.ROOT));
-                } else if (words.length >= 2) {
-                    commands.add(words[0] + " " + words[1].toUpperCase(Locale.ROOT));
+                String command = words.length >= 3 && words[1].equalsIgnoreCase("UID")
+                        ? "UID " + words[2].toUpperCase(Locale.ROOT)
+                        : words.length >= 2 ? words[1].toUpperCase(Locale.ROOT) : null;
+                if (command != null) {
+                    commands.add(words[0] + " " + command);
+                    if (command.equals(dropOn) && dropOccurrences.contains(dropSeen.incrementAndGet())) {
+                        link.drop(); // forwarded below: the server executes it, the client never hears back
+                    }
                 }
             }
             out.write(text.getBytes(StandardCharsets.ISO_8859_1));
