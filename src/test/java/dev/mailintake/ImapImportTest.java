@@ -396,6 +396,19 @@ class ImapImportTest {
     }
 
     @Test
+    void nonAsciiFolderNamesAreCreatedAndUsedInModifiedUtf7() {
+        imap.append(ADDRESS, "INBOX", Mimes.pdfMessage("<u7@example.com>", "u7", 500), T0);
+        Map<String, String> s = settings();
+        s.put(K + "folders.processed", "Inbox/Geprüft – 2026");
+        s.put(K + "create-folders", "true");
+        app = TestApp.start(s);
+        // RFC 3501 5.1.3: the name travels as modified UTF-7 (CREATE and UID MOVE alike); GreenMail decodes it
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> imap.messages(ADDRESS, "INBOX/Geprüft – 2026").size() == 1);
+        assertThat(imap.messages(ADDRESS, "INBOX")).isEmpty();
+    }
+
+    @Test
     void anAmbiguousFolderNameStopsTheMailboxListingEveryMatch() {
         imap.createFolder(ADDRESS, "Archive").createFolder(ADDRESS, "Archive/Done")
                 .createFolder(ADDRESS, "Old").createFolder(ADDRESS, "Old/Done");

@@ -3,6 +3,7 @@ package dev.mailintake.imap;
 import jakarta.mail.MessagingException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.eclipse.angus.mail.imap.protocol.BASE64MailboxEncoder;
 import org.eclipse.angus.mail.imap.protocol.BODY;
 import org.eclipse.angus.mail.imap.protocol.ENVELOPE;
 import org.eclipse.angus.mail.imap.protocol.FetchResponse;
+import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
 import org.eclipse.angus.mail.imap.protocol.IMAPResponse;
 import org.eclipse.angus.mail.imap.protocol.INTERNALDATE;
 import org.eclipse.angus.mail.imap.protocol.UID;
@@ -147,14 +149,21 @@ final class UidCommands {
 
     /** {@code UID MOVE <uid> <folder>} (RFC 6851). */
     static void move(IMAPFolder folder, long uid, String destination) throws MessagingException {
-        run(folder, "UID MOVE", new Argument().writeNumber(uid).writeString(BASE64MailboxEncoder.encode(destination)),
-                r -> null);
+        runWithMailbox(folder, "UID MOVE", uid, destination);
     }
 
     /** {@code UID COPY <uid> <folder>}. */
     static void copy(IMAPFolder folder, long uid, String destination) throws MessagingException {
-        run(folder, "UID COPY", new Argument().writeNumber(uid).writeString(BASE64MailboxEncoder.encode(destination)),
-                r -> null);
+        runWithMailbox(folder, "UID COPY", uid, destination);
+    }
+
+    /** {@code <command> <uid> <folder>}, the folder name as Angus writes it: UTF-8 once the server accepted
+     * UTF8=ACCEPT, else modified UTF-7. */
+    private static void runWithMailbox(IMAPFolder folder, String command, long uid, String mailbox)
+            throws MessagingException {
+        run(folder, command, p -> p.supportsUtf8()
+                ? new Argument().writeNumber(uid).writeString(mailbox, StandardCharsets.UTF_8)
+                : new Argument().writeNumber(uid).writeString(BASE64MailboxEncoder.encode(mailbox)), r -> null);
     }
 
     /** {@code UID EXPUNGE <uid>} (RFC 4315): only this message, never the folder's other {@code \Deleted} ones. */
@@ -166,11 +175,17 @@ final class UidCommands {
         T read(Response[] responses);
     }
 
-    @SuppressWarnings("unchecked")
     private static <T> T run(IMAPFolder folder, String command, Argument args, Reader<T> reader)
             throws MessagingException {
+        return run(folder, command, p -> args, reader);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T run(IMAPFolder folder, String command,
+                             java.util.function.Function<IMAPProtocol, Argument> args, Reader<T> reader)
+            throws MessagingException {
         return (T) folder.doCommand(p -> {
-            Response[] r = p.command(command, args);
+            Response[] r = p.command(command, args.apply(p));
             T value = reader.read(r);
             p.notifyResponseHandlers(r);
             p.handleResult(r[r.length - 1]);
