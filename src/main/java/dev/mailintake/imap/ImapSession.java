@@ -12,8 +12,11 @@ import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.URLName;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
+import java.util.Set;
 import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPStore;
@@ -21,9 +24,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One mailbox's IMAP connection for the length of a poll: connects with XOAUTH2 (a token from the token service at
- * every connect, one renewal if the server refuses it), keeps the Inbox open READ_WRITE, and closes it without
- * expunging anything.
+ * One of a mailbox's IMAP connections for the length of a poll: connects with XOAUTH2 (a token from the token
+ * service at every connect, one renewal if the server refuses it), keeps the Inbox open READ_WRITE, reconnects after
+ * a dropped connection, and closes the Inbox without expunging anything.
  */
 final class ImapSession {
     private static final Logger LOG = LoggerFactory.getLogger(ImapSession.class);
@@ -38,7 +41,7 @@ final class ImapSession {
     private final SSLSocketFactory tls;
     private IMAPStore store;
     private IMAPFolder inbox;
-    private java.util.Set<String> capabilities = java.util.Set.of();
+    private Set<String> capabilities = Set.of();
 
     ImapSession(String mailbox, ImapServer server, MailboxTokens tokens) {
         this.mailbox = mailbox;
@@ -52,8 +55,11 @@ final class ImapSession {
     /** The connected store, connecting first if needed. */
     synchronized IMAPStore store() {
         if (store == null || !store.isConnected()) {
+            if (store != null) {
+                close(); // a dropped connection: release what is left of it before connecting again
+            }
             store = connect();
-            java.util.Set<String> caps = new java.util.HashSet<>();
+            Set<String> caps = new HashSet<>();
             for (String c : List.of("MOVE", "UIDPLUS")) {
                 try {
                     if (store.hasCapability(c)) {
@@ -99,7 +105,7 @@ final class ImapSession {
 
     /** Whether the server advertised {@code capability} (after authentication); no round trip. */
     synchronized boolean hasCapability(String capability) {
-        return capabilities.contains(capability.toUpperCase(java.util.Locale.ROOT));
+        return capabilities.contains(capability.toUpperCase(Locale.ROOT));
     }
 
     /** Closes the Inbox without expunging (UNSELECT, or EXAMINE + CLOSE) and logs out. */
