@@ -224,6 +224,19 @@ class ImapImportTest {
     }
 
     @Test
+    void aMessageOverTheSizeLimitGoesToErrorWithoutBeingDownloaded() {
+        imap.append(ADDRESS, "INBOX", Mimes.pdfMessage("<huge@example.com>", "huge", 200_000), T0);
+        Map<String, String> s = settings();
+        s.put(K + "rules.max-size", "64KB");
+        try (LogCapture trace = LogCapture.of("dev.mailintake.imap.protocol", Level.DEBUG)) {
+            app = TestApp.start(s);
+            await().atMost(Duration.ofSeconds(20)).until(() -> imap.messages(ADDRESS, "INBOX/Error").size() == 1);
+            assertThat(trace.lines()).as("decided from RFC822.SIZE in the listing").noneMatch(l -> l.contains("BODY.PEEK"));
+        }
+        assertThat(Delivered.messageDirs(out())).isEmpty();
+    }
+
+    @Test
     void aSharedMailboxIsOpenedWithTheSignedInUsersToken() throws Exception {
         String admin = "admin@contoso.test";
         String shared = "scans@contoso.test";

@@ -6,6 +6,7 @@ import dev.mailintake.intake.MailboxGateway;
 import dev.mailintake.intake.MailboxTokens;
 import dev.mailintake.intake.MessageRef;
 import dev.mailintake.intake.PagedCursor;
+import dev.mailintake.intake.PermanentMessageFailure;
 import dev.mailintake.intake.TransientFailure;
 import jakarta.mail.Flags;
 import jakarta.mail.MessagingException;
@@ -15,6 +16,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.slf4j.Logger;
@@ -37,6 +40,8 @@ public final class ImapMailbox implements MailboxGateway {
     private final ImapSessions sessions;
     private final int fetchSize;
     private final AtomicBoolean warnedNoExpunge = new AtomicBoolean();
+    /** RFC822.SIZE of the messages listed in this poll, by key: a message over rules.max-size is never downloaded. */
+    private final Map<String, Long> listedSizes = new ConcurrentHashMap<>();
     private volatile ResolvedFolders folders;
 
     public ImapMailbox(MailboxConfig config, MailboxTokens tokens) {
@@ -98,8 +103,14 @@ public final class ImapMailbox implements MailboxGateway {
             try {
                 UidCommands.envelopes(inbox, page).stream()
                         .sorted((a, b) -> Long.compare(a.uid(), b.uid()))
-                        .forEach(e -> add(new MessageRef(config.name(), uidValidity + "/" + e.uid(), e.messageId(),
-                                e.received(), List.of())));
+                        .forEach(e -> {
+                            MessageRef ref = new MessageRef(config.name(), uidValidity + "/" + e.uid(), e.messageId(),
+                                    e.received(), List.of());
+                            if (e.size() >= 0) {
+                                listedSizes.put(ref.key(), e.size());
+                            }
+                            add(ref);
+                        });
             } catch (MessagingException e) {
                 throw new TransientFailure("mailbox '" + config.name() + "': cannot read the Inbox's envelopes: "
                         + e.getMessage());
@@ -109,6 +120,11 @@ public final class ImapMailbox implements MailboxGateway {
 
     @Override
     public String fetch(MessageRef ref, Path file, long maxBytes) {
+        Long size = listedSizes.get(ref.key());
+        if (size != null && size > maxBytes) {
+            throw new PermanentMessageFailure("too large", "the message has " + size + " bytes, more than the mailbox's"
+                    + " rules.max-size of " + maxBytes + " bytes");
+        }
         return sessions.with(session -> {
             IMAPFolder inbox = inbox(session, ref);
             try {
@@ -138,6 +154,7 @@ public final class ImapMailbox implements MailboxGateway {
     @Override
     public void endPoll() {
         sessions.closeAll();
+        listedSizes.clear();
     }
 
     private void move(MessageRef ref, String destination, String keyword) {

@@ -20,6 +20,7 @@ import org.eclipse.angus.mail.imap.protocol.FetchResponse;
 import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
 import org.eclipse.angus.mail.imap.protocol.IMAPResponse;
 import org.eclipse.angus.mail.imap.protocol.INTERNALDATE;
+import org.eclipse.angus.mail.imap.protocol.RFC822SIZE;
 import org.eclipse.angus.mail.imap.protocol.UID;
 
 /**
@@ -31,21 +32,24 @@ final class UidCommands {
     private UidCommands() {
     }
 
-    /** A message's envelope as listed: its UID, Message-ID and INTERNALDATE. */
-    record Envelope(long uid, String messageId, Instant received) {
+    /** A message's envelope as listed: its UID, Message-ID, INTERNALDATE and size (RFC822.SIZE, -1 if not sent). */
+    record Envelope(long uid, String messageId, Instant received, long size) {
     }
 
-    /** {@code UID FETCH <uids> (UID ENVELOPE INTERNALDATE)}; messages no longer there are simply missing. */
+    /** {@code UID FETCH <uids> (UID ENVELOPE INTERNALDATE RFC822.SIZE)}; messages no longer there are missing. */
     static List<Envelope> envelopes(IMAPFolder folder, long[] uids) throws MessagingException {
         String set = LongStream.of(uids).mapToObj(Long::toString).collect(Collectors.joining(","));
-        return run(folder, "UID FETCH", new Argument().writeAtom(set).writeAtom("(UID ENVELOPE INTERNALDATE)"), r -> {
+        return run(folder, "UID FETCH", new Argument().writeAtom(set)
+                .writeAtom("(UID ENVELOPE INTERNALDATE RFC822.SIZE)"), r -> {
             List<Envelope> out = new ArrayList<>();
             for (Response x : r) {
                 if (x instanceof FetchResponse f && f.getItem(UID.class) != null) {
                     ENVELOPE e = f.getItem(ENVELOPE.class);
                     INTERNALDATE d = f.getItem(INTERNALDATE.class);
+                    RFC822SIZE size = f.getItem(RFC822SIZE.class);
                     out.add(new Envelope(f.getItem(UID.class).uid, e == null ? null : e.messageId,
-                            d == null || d.getDate() == null ? Instant.EPOCH : d.getDate().toInstant()));
+                            d == null || d.getDate() == null ? Instant.EPOCH : d.getDate().toInstant(),
+                            size == null ? -1 : size.size));
                 }
             }
             return out;
