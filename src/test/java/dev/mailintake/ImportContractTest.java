@@ -178,6 +178,56 @@ class ImportContractTest {
                 .isEqualTo("too large");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void theStatusPagesTestButtonSignsInAndOpensEachMailboxOfTheConnection(String protocol,
+                                                                           Supplier<MailSource> sources) throws Exception {
+        source = sources.get();
+        source.add(Mimes.pdfMessage("<t1@example.com>", "t1", 300), T0);
+        source.add(Mimes.pdfMessage("<t2@example.com>", "t2", 300), T0.plusSeconds(1));
+        Map<String, String> s = settings();
+        String connection = s.get("mailintake.mailboxes.invoices.connection");
+        s.put("mailintake.mailboxes.invoices.enabled", "false"); // nothing is imported meanwhile
+        s.put("mailintake.mailboxes.ghost.connection", connection);
+        s.put("mailintake.mailboxes.ghost.address", "ghost@contoso.test");
+        s.put("mailintake.mailboxes.ghost.enabled", "false");
+        s.entrySet().stream().filter(e -> e.getKey().startsWith("mailintake.mailboxes.invoices.imap.")).toList()
+                .forEach(e -> s.put(e.getKey().replace(".invoices.", ".ghost."), e.getValue()));
+        s.entrySet().stream().filter(e -> e.getKey().startsWith("mailintake.mailboxes.invoices.protocol")).toList()
+                .forEach(e -> s.put("mailintake.mailboxes.ghost.protocol", e.getValue()));
+        int adminPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            adminPort = socket.getLocalPort();
+        }
+        s.put("mailintake.admin.port", String.valueOf(adminPort));
+        app = TestApp.start(s);
+
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String page = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + adminPort + "/")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(page);
+        assertThat(csrf.find()).isTrue();
+        String result = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + adminPort + "/actions/test-connection"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("csrf=" + csrf.group(1) + "&name="
+                        + connection)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(result).contains("Test of connection " + connection + ": problems found")
+                .contains("Token: issued").contains("Mailbox invoices (" + TestApp.ADDRESS + "): Inbox holds 2 messages")
+                .contains("Mailbox ghost (ghost@contoso.test)").doesNotContain("fake-at-");
+        assertThat(result.substring(result.indexOf("Mailbox ghost"))).startsWith("Mailbox ghost (ghost@contoso.test): ")
+                .doesNotContain("Inbox holds");
+        assertThat(source.inInbox()).as("nothing imported or moved").isEqualTo(2);
+
+        String forged = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + adminPort + "/actions/test-connection"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("csrf=forged&name=" + connection)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(forged).contains("Refused");
+    }
+
     private List<String> ledgerReasons() throws Exception {
         String url = "jdbc:h2:file:" + tmp.resolve("data").toAbsolutePath().resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE";
         List<String> reasons = new ArrayList<>();

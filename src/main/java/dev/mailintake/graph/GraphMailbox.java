@@ -50,6 +50,14 @@ public final class GraphMailbox implements MailboxGateway {
     }
 
     @Override
+    public String check() {
+        prepare();
+        JsonNode inbox = client.get(userUrl + "/mailFolders/" + GraphUrls.segment(folders.inbox())
+                + "?$select=totalItemCount");
+        return "Inbox holds " + inbox.path("totalItemCount").asLong() + " messages; folders resolved (Graph)";
+    }
+
+    @Override
     public Iterator<MessageRef> listNew(int max) {
         return new InboxCursor(max);
     }

@@ -39,6 +39,7 @@ public final class ImapMailbox implements MailboxGateway {
     private final MailboxConfig config;
     private final ImapSessions sessions;
     private final int fetchSize;
+    private final MailboxTokens tokens;
     private final AtomicBoolean warnedNoExpunge = new AtomicBoolean();
     /** RFC822.SIZE of the messages listed in this poll, by key: a message over rules.max-size is never downloaded. */
     private final Map<String, Long> listedSizes = new ConcurrentHashMap<>();
@@ -47,6 +48,7 @@ public final class ImapMailbox implements MailboxGateway {
     public ImapMailbox(MailboxConfig config, MailboxTokens tokens) {
         this.config = config;
         this.fetchSize = config.imap().orElseThrow().fetchSize();
+        this.tokens = tokens;
         this.sessions = new ImapSessions(config.name(), config.imap().orElseThrow(), tokens, config.concurrency());
     }
 
@@ -63,6 +65,27 @@ public final class ImapMailbox implements MailboxGateway {
                     config.address(), config.imap().orElseThrow().host(), inbox, processed, error);
         }
         sessions.primary().inbox(folders.inbox());
+    }
+
+    @Override
+    public String check() {
+        ImapSession session = new ImapSession(config.name(), config.imap().orElseThrow(), tokens);
+        try {
+            String prefix = "mailintake.mailboxes." + config.name() + ".folders.";
+            ImapFolders resolver = new ImapFolders(session.store(), config.name());
+            String inbox = resolver.resolve(config.folders().inbox(), prefix + "inbox", false);
+            resolver.resolve(config.folders().processed(), prefix + "processed", config.createFolders());
+            resolver.resolve(config.folders().error(), prefix + "error", config.createFolders());
+            int count = session.inbox(inbox).getMessageCount();
+            return "Inbox holds " + count + " messages; folders resolved; signed in with XOAUTH2 as "
+                    + config.imap().orElseThrow().user() + (session.hasCapability("MOVE") ? "; server offers MOVE"
+                    : session.hasCapability("UIDPLUS") ? "; no MOVE, moves by COPY + UID EXPUNGE"
+                    : "; neither MOVE nor UIDPLUS: moved messages stay flagged \\Deleted in the Inbox");
+        } catch (MessagingException e) {
+            throw session.failure("cannot count the Inbox", e);
+        } finally {
+            session.close();
+        }
     }
 
     @Override

@@ -30,6 +30,15 @@ public interface MailboxGateway {
     /** Marks the message with the reason where the protocol allows it, then moves it to the Error folder. */
     void moveToError(MessageRef ref, String reason);
 
+    /**
+     * The status page's Test: signs in, resolves the folders and opens the Inbox without importing or moving
+     * anything, on a connection of its own (a running poll is not disturbed).
+     *
+     * @return one line for people, e.g. {@code Inbox holds 12 messages}
+     * @throws RuntimeException with the reason if the mailbox cannot be read
+     */
+    String check();
+
     /** The poll and all its messages are done: release what the poll held (an IMAP connection). */
     default void endPoll() {
     }

@@ -26,9 +26,15 @@ public final class Html {
 
     /** A page; {@code title} and {@code message} are escaped here. */
     public static String page(String title, String message) {
+        return document(title, "<p>" + escape(message) + "</p>");
+    }
+
+    /** A page around {@code bodyHtml}, which the caller has escaped; {@code title} is escaped here. */
+    public static String document(String title, String bodyHtml) {
         return "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + escape(title)
-                + " – Mail Intake</title><meta name=\"viewport\" content=\"width=device-width\"></head>"
-                + "<body><main><h1>" + escape(title) + "</h1><p>" + escape(message) + "</p></main></body></html>";
+                + " – Mail Intake</title><meta name=\"viewport\" content=\"width=device-width\"><style>"
+                + ".bad{color:#a00;font-weight:600}.ok{color:#060}</style></head>"
+                + "<body><main><h1>" + escape(title) + "</h1>" + bodyHtml + "</main></body></html>";
     }
 
     /** An HTML answer with the admin pages' headers (no caching, a strict CSP, no framing, no referrer). */

@@ -64,7 +64,7 @@ public final class StatusPage {
 
         h.append("<h2>Connections</h2><table><thead><tr><th scope=\"col\">Connection</th><th scope=\"col\">Flow</th>")
                 .append("<th scope=\"col\">Authorization</th><th scope=\"col\">Access token valid until</th>")
-                .append("<th scope=\"col\">Refresh token last redeemed</th><th scope=\"col\">Action</th></tr></thead><tbody>");
+                .append("<th scope=\"col\">Refresh token last redeemed</th><th scope=\"col\">Action</th><th scope=\"col\">Check</th></tr></thead><tbody>");
         for (ConnectionConfig c : config.connections().values()) {
             h.append("<tr><th scope=\"row\">").append(Html.escape(c.name())).append("</th><td>")
                     .append(c.flow() == Flow.CLIENT_CREDENTIALS ? "app-only" : c.flow() == Flow.DELEGATED ? "delegated" : "device code").append("</td>");
@@ -83,6 +83,9 @@ public final class StatusPage {
                 h.append("<td>client credentials</td><td>")
                         .append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td><td>–</td><td></td>");
             }
+            h.append("<td><form method=\"post\" action=\"actions/test-connection\"><input type=\"hidden\" name=\"csrf\"")
+                    .append(" value=\"").append(csrfToken).append("\"><input type=\"hidden\" name=\"name\" value=\"")
+                    .append(Html.escape(c.name())).append("\"><button type=\"submit\">Test</button></form></td>");
             h.append("</tr>");
         }
         h.append("</tbody></table>");
@@ -112,12 +115,65 @@ public final class StatusPage {
         Html.respond(exchange.getMessage(), 200, h.toString());
     }
 
+    /**
+     * {@code POST /actions/test-connection}: gets a token for the connection and, for each of its mailboxes, signs in,
+     * resolves the folders and opens the Inbox (nothing imported or moved). Shows each outcome, never a token.
+     */
+    public void testConnection(Exchange exchange) {
+        Message out = exchange.getMessage();
+        if (!csrfValid(exchange)) {
+            Html.respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
+            return;
+        }
+        String name = exchange.getIn().getHeader("name", String.class); // not "connection": an HTTP header of that name wins
+        if (name == null || !config.connections().containsKey(name)) {
+            Html.respond(out, 404, Html.page("Unknown connection", "There is no connection of that name."));
+            return;
+        }
+        StringBuilder body = new StringBuilder("<ul>");
+        boolean ok = true;
+        try {
+            AccessToken token = tokens.token(name);
+            body.append("<li class=\"ok\">Token: issued, valid until ").append(Html.escape(token.expiresAt().toString()))
+                    .append("</li>");
+        } catch (RuntimeException e) {
+            ok = false;
+            body.append("<li class=\"bad\">Token: ").append(Html.escape(String.valueOf(e.getMessage()))).append("</li>");
+        }
+        for (Mailbox mb : mailboxes.all()) {
+            if (!mb.config().connection().equals(name)) {
+                continue;
+            }
+            String outcome;
+            boolean good;
+            try {
+                outcome = mb.gateway().check();
+                good = true;
+            } catch (RuntimeException e) {
+                outcome = String.valueOf(e.getMessage());
+                good = false;
+            }
+            ok &= good;
+            body.append("<li class=\"").append(good ? "ok" : "bad").append("\">Mailbox ").append(Html.escape(mb.name()))
+                    .append(" (").append(Html.escape(mb.config().address())).append("): ").append(Html.escape(outcome))
+                    .append("</li>");
+        }
+        body.append("</ul><p><a href=\"../\">Back to the status page</a></p>");
+        LOG.info("connection '{}' tested from the status page: {}", name, ok ? "ok" : "problems found");
+        Html.respond(out, 200, Html.document("Test of connection " + name + (ok ? ": OK" : ": problems found"),
+                body.toString()));
+    }
+
+    private boolean csrfValid(Exchange exchange) {
+        String csrf = exchange.getIn().getHeader("csrf", String.class);
+        return csrf != null && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
+                csrfToken.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** {@code POST /actions/refresh-tokens}: runs the refresh-tokens route now. */
     public void refreshTokens(Exchange exchange) {
-        String csrf = exchange.getIn().getHeader("csrf", String.class);
         Message out = exchange.getMessage();
-        if (csrf == null || !MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
-                csrfToken.getBytes(StandardCharsets.UTF_8))) {
+        if (!csrfValid(exchange)) {
             Html.respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
             return;
         }
