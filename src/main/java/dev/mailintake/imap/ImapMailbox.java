@@ -55,28 +55,27 @@ public final class ImapMailbox implements MailboxGateway {
     @Override
     public void prepare() {
         if (folders == null) {
-            String prefix = "mailintake.mailboxes." + config.name() + ".folders.";
-            ImapFolders resolver = new ImapFolders(sessions.primary().store(), config.name());
-            String inbox = resolver.resolve(config.folders().inbox(), prefix + "inbox", false);
-            String processed = resolver.resolve(config.folders().processed(), prefix + "processed", config.createFolders());
-            String error = resolver.resolve(config.folders().error(), prefix + "error", config.createFolders());
-            folders = new ResolvedFolders(inbox, processed, error);
+            folders = resolveFolders(sessions.primary());
             LOG.info("mailbox '{}' ({} on {}): IMAP folders resolved: inbox={}, processed={}, error={}", config.name(),
-                    config.address(), config.imap().orElseThrow().host(), inbox, processed, error);
+                    config.address(), config.imap().orElseThrow().host(), folders.inbox(), folders.processed(),
+                    folders.error());
         }
         sessions.primary().inbox(folders.inbox());
+    }
+
+    private ResolvedFolders resolveFolders(ImapSession session) {
+        String prefix = "mailintake.mailboxes." + config.name() + ".folders.";
+        ImapFolders resolver = new ImapFolders(session.store(), config.name());
+        return new ResolvedFolders(resolver.resolve(config.folders().inbox(), prefix + "inbox", false),
+                resolver.resolve(config.folders().processed(), prefix + "processed", config.createFolders()),
+                resolver.resolve(config.folders().error(), prefix + "error", config.createFolders()));
     }
 
     @Override
     public String check() {
         ImapSession session = new ImapSession(config.name(), config.imap().orElseThrow(), tokens);
         try {
-            String prefix = "mailintake.mailboxes." + config.name() + ".folders.";
-            ImapFolders resolver = new ImapFolders(session.store(), config.name());
-            String inbox = resolver.resolve(config.folders().inbox(), prefix + "inbox", false);
-            resolver.resolve(config.folders().processed(), prefix + "processed", config.createFolders());
-            resolver.resolve(config.folders().error(), prefix + "error", config.createFolders());
-            int count = session.inbox(inbox).getMessageCount();
+            int count = session.inbox(resolveFolders(session).inbox()).getMessageCount();
             return "Inbox holds " + count + " messages; folders resolved; signed in with XOAUTH2 as "
                     + config.imap().orElseThrow().user() + (session.hasCapability("MOVE") ? "; server offers MOVE"
                     : session.hasCapability("UIDPLUS") ? "; no MOVE, moves by COPY + UID EXPUNGE"
