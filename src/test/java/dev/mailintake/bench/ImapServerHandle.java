@@ -2,7 +2,6 @@ package dev.mailintake.bench;
 
 import dev.mailintake.testsupport.GraphFake;
 import dev.mailintake.testsupport.TestApp;
-import dev.mailintake.testsupport.TestSecrets;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -142,21 +140,9 @@ final class ImapServerHandle implements AutoCloseable {
         return Long.parseLong(call("CPU").trim());
     }
 
-    /** Settings like {@code TestApp.imapMailbox}: mailbox invoices read over IMAP (security none) from this server. */
+    /** Mailbox invoices read over IMAP (security none) from this server, with the default concurrency. */
     Map<String, String> imapMailbox(Path dataDir, GraphFake fake, Path target) {
-        Map<String, String> s = new LinkedHashMap<>(TestApp.baseSettings(dataDir));
-        s.putAll(TestApp.connection("contoso-imap", fake, TestApp.TENANT, TestApp.CLIENT_ID, TestSecrets.CLIENT_SECRET));
-        s.remove("mailintake.connections.contoso-imap.scopes");
-        String k = "mailintake.mailboxes.invoices.";
-        s.put(k + "connection", "contoso-imap");
-        s.put(k + "protocol", "imap");
-        s.put(k + "address", TestApp.ADDRESS);
-        s.put(k + "imap.host", "127.0.0.1");
-        s.put(k + "imap.port", String.valueOf(port));
-        s.put(k + "imap.security", "none");
-        s.put(k + "poll", "1s");
-        s.put(k + "target", "folder:" + target);
-        return s;
+        return TestApp.imapMailbox(dataDir, fake, port, target);
     }
 
     /** One command, one answer line; throws on {@code ERR}. The command itself is never part of an exception. */

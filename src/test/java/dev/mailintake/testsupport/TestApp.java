@@ -61,6 +61,16 @@ public final class TestApp implements AutoCloseable {
      * connection {@code contoso-imap} (default IMAP scope) whose tokens open the mailbox; polling every second.
      */
     public static Map<String, String> imapMailbox(Path dataDir, GraphFake fake, GreenMailImap imap, Path target) {
+        Map<String, String> s = imapMailbox(dataDir, fake, imap.port(), target);
+        // one IMAP connection: GreenMail's session bookkeeping breaks when several sessions of one mailbox expunge at
+        // once (IllegalStateException "Need to do this properly..." in ImapSessionFolder.getExpunged, the connection
+        // is dropped); the tests of several connections say so explicitly
+        s.put("mailintake.mailboxes.invoices.concurrency", "1");
+        return s;
+    }
+
+    /** The same against any plain IMAP server on 127.0.0.1:{@code port}, with the default concurrency. */
+    public static Map<String, String> imapMailbox(Path dataDir, GraphFake fake, int port, Path target) {
         Map<String, String> s = new LinkedHashMap<>(baseSettings(dataDir));
         s.putAll(connection("contoso-imap", fake, TENANT, CLIENT_ID, TestSecrets.CLIENT_SECRET));
         s.remove("mailintake.connections.contoso-imap.scopes");
@@ -69,12 +79,8 @@ public final class TestApp implements AutoCloseable {
         s.put(k + "protocol", "imap");
         s.put(k + "address", ADDRESS);
         s.put(k + "imap.host", "127.0.0.1");
-        s.put(k + "imap.port", String.valueOf(imap.port()));
+        s.put(k + "imap.port", String.valueOf(port));
         s.put(k + "imap.security", "none");
-        // one IMAP connection: GreenMail's session bookkeeping breaks when several sessions of one mailbox expunge at
-        // once (IllegalStateException "Need to do this properly..." in ImapSessionFolder.getExpunged, the connection
-        // is dropped); the tests of several connections say so explicitly
-        s.put(k + "concurrency", "1");
         s.put(k + "poll", "1s");
         s.put(k + "target", "folder:" + target);
         return s;
