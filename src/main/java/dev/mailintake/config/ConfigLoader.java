@@ -128,6 +128,8 @@ public final class ConfigLoader {
         }
         RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow, retryDelay);
 
+        // read from the raw properties, not the parsed mailboxes: a mailbox with another problem still counts, so
+        // every problem (e.g. one connection for graph and imap mailboxes) is reported at once
         Map<String, Set<Protocol>> protocols = new TreeMap<>();
         mailboxProps.forEach((name, p) -> {
             String protocol = p.getOrDefault("protocol", "graph").trim().toUpperCase(Locale.ROOT);
