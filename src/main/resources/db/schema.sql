@@ -21,6 +21,12 @@ CREATE TABLE IF NOT EXISTS mi_ledger (
     PRIMARY KEY (mailbox, message_key)
 );
 CREATE INDEX IF NOT EXISTS mi_ledger_imid ON mi_ledger (mailbox, internet_message_id);
+-- SHA-256 (hex) of the raw message as delivered or rejected. A Message-ID is not unique (resent mail, broken senders,
+-- lists): another key with the same Message-ID is the same message only when its bytes hash the same.
+-- content_size: its size in bytes, also kept when a message was rejected without being read (over rules.max-size by
+-- its listed size); such a message is recognised after a move back by Message-ID and exact size.
+ALTER TABLE mi_ledger ADD COLUMN IF NOT EXISTS content_sha256 VARCHAR(64);
+ALTER TABLE mi_ledger ADD COLUMN IF NOT EXISTS content_size BIGINT;
 
 -- Delegated grants, one per connection: msal4j's token cache (or a generic provider's tokens), AES-GCM encrypted.
 --   fingerprint  what the grant was issued for (provider, tenant, client id, scopes); a mismatch means re-authorize

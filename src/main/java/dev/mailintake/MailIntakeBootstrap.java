@@ -154,10 +154,12 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
         if (health != null) {
             mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status())));
-            delegated.values().forEach(g -> health.register(new ConnectionHealthCheck(g, tokens)));
+            config.connections().keySet().forEach(c -> health.register(
+                    new ConnectionHealthCheck(c, java.util.Optional.ofNullable(delegated.get(c)), tokens)));
         }
         try {
-            camel.addStartupListener(new MailIntakeMetrics(mailboxes, delegated.values()));
+            camel.addStartupListener(new MailIntakeMetrics(mailboxes, config.connections().keySet(),
+                    delegated.values(), tokens));
         } catch (Exception e) {
             throw new IllegalStateException("cannot register the metrics", e);
         }

@@ -215,7 +215,7 @@ class ImapImportTest {
                     .until(() -> imap.messages(ADDRESS, "INBOX/Processed").size() == 12);
             assertThat(proxy.commands().stream().filter(c -> c.endsWith(" AUTHENTICATE")).count())
                     .as("reconnected after each drop").isGreaterThanOrEqualTo(3);
-            assertThat(log.count("left in place for the next poll")).isGreaterThanOrEqualTo(2);
+            assertThat(log.count("left in the Inbox for the next poll")).isGreaterThanOrEqualTo(2);
             assertThat(log.count("not written again")).as("no message delivered twice").isZero();
         }
         assertThat(imap.messages(ADDRESS, "INBOX")).isEmpty();

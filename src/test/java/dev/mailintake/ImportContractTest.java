@@ -178,6 +178,86 @@ class ImportContractTest {
                 .isEqualTo("too large");
     }
 
+    /** Three different messages with one Message-ID: two with an attachment, one without (a resent mail, a list). */
+    private static final String SHARED_ID = "<same@example.com>";
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void differentMessagesSharingAMessageIdAreEachImportedOnceIntoTheirOwnFolder(String protocol,
+                                                                                Supplier<MailSource> sources)
+            throws Exception {
+        source = sources.get();
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.rules.require-attachment", "true");
+        source.add(Mimes.pdfMessage(SHARED_ID, "first", 300), T0);
+        source.add(Mimes.plain(SHARED_ID, "no attachment"), T0.plusSeconds(1));
+        app = TestApp.start(s);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30))
+                .until(() -> source.inProcessed() == 1 && source.inError() == 1);
+
+        // the same Message-ID again, other content, after the first one was delivered and the second rejected
+        source.add(Mimes.pdfMessage(SHARED_ID, "second", 500), T0.plusSeconds(2));
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30)).until(() -> source.inProcessed() == 2);
+        assertThat(source.inError()).isEqualTo(1);
+        assertThat(source.inInbox()).isZero();
+        assertDeliveredOnceEachWithoutPreviousError("first", "second");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("protocols")
+    void differentMessagesSharingAMessageIdSurviveACrashBetweenDeliveryAndMove(String protocol,
+                                                                              Supplier<MailSource> sources)
+            throws Exception {
+        source = sources.get();
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.rules.require-attachment", "true");
+        app = TestApp.start(s);
+        MailboxStatus status = app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class)
+                .get("invoices").status();
+        await().atMost(Duration.ofSeconds(20)).until(() -> status.lastPoll().isPresent()); // folders resolved
+        source.failMoves();
+        source.add(Mimes.pdfMessage(SHARED_ID, "first", 300), T0);
+        source.add(Mimes.plain(SHARED_ID, "no attachment"), T0.plusSeconds(1));
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30))
+                .until(() -> Delivered.messageDirs(out()).size() == 1 && ledgerStates().contains("no attachment"));
+        app.close(); // "crashes" with the first delivered but not moved
+        app = null;
+
+        source.allowMoves();
+        source.add(Mimes.pdfMessage(SHARED_ID, "second", 500), T0.plusSeconds(2));
+        app = TestApp.start(s);
+        await().ignoreExceptions().atMost(Duration.ofSeconds(30))
+                .until(() -> source.inProcessed() == 2 && source.inError() == 1);
+        assertThat(source.inInbox()).isZero();
+        assertDeliveredOnceEachWithoutPreviousError("first", "second");
+    }
+
+    private void assertDeliveredOnceEachWithoutPreviousError(String... subjects) throws Exception {
+        List<Path> dirs = Delivered.messageDirs(out());
+        List<String> delivered = new ArrayList<>();
+        for (Path dir : dirs) {
+            JsonNode meta = json.readTree(dir.resolve("metadata.json").toFile());
+            delivered.add(meta.path("subject").asText());
+            assertThat(meta.has("previousError")).as("no previousError of another message in " + dir).isFalse();
+            assertThat(meta.path("internetMessageId").asText()).isEqualTo(SHARED_ID);
+        }
+        assertThat(delivered).containsExactlyInAnyOrder(subjects);
+    }
+
+    /** The ledger's reasons of rejected messages, whether their move to Error happened yet or not. */
+    private List<String> ledgerStates() throws Exception {
+        String url = "jdbc:h2:file:" + tmp.resolve("data").toAbsolutePath().resolve("store") + ";DB_CLOSE_ON_EXIT=FALSE";
+        List<String> reasons = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url, "sa", "");
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT reason FROM mi_ledger WHERE state IN ('REJECTED', 'ERROR')")) {
+            while (rs.next()) {
+                reasons.add(rs.getString(1));
+            }
+        }
+        return reasons;
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("protocols")
     void theStatusPagesTestButtonSignsInAndOpensEachMailboxOfTheConnection(String protocol,

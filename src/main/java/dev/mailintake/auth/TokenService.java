@@ -21,6 +21,7 @@ public final class TokenService {
     private final Duration margin;
     private final Map<String, AccessToken> cache = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final Map<String, TokenException> problems = new ConcurrentHashMap<>();
 
     /** @param margin how long before expiry a token is no longer handed out (e.g. 5 minutes) */
     public TokenService(Map<String, TokenSource> sources, Clock clock, Duration margin) {
@@ -29,7 +30,10 @@ public final class TokenService {
         this.margin = margin;
     }
 
-    /** A token valid for at least the margin. */
+    /**
+     * A token valid for at least the margin. A connection whose last token request showed that someone must act (a
+     * revoked grant) gets no cached token: its mailboxes pause now rather than when the cached token expires.
+     */
     public AccessToken token(String connection) {
         AccessToken cached = cache.get(connection);
         if (cached != null && cached.validAt(clock.instant(), margin)) {
@@ -68,9 +72,19 @@ public final class TokenService {
         return java.util.Optional.ofNullable(cache.get(connection));
     }
 
-    /** Drops the cached token (after a new authorization). */
+    /** Drops the cached token and any known problem (after a new authorization). */
     public void forget(String connection) {
         cache.remove(connection);
+        problems.remove(connection);
+    }
+
+    /**
+     * What the last token request of the connection said that a person must fix (re-authorization required, or the
+     * app registration / credentials are wrong); empty once a token was issued again. Transient failures are not
+     * problems.
+     */
+    public java.util.Optional<TokenException> problem(String connection) {
+        return java.util.Optional.ofNullable(problems.get(connection));
     }
 
     private AccessToken fetch(String connection, boolean skipCache) {
@@ -78,7 +92,20 @@ public final class TokenService {
         if (source == null) {
             throw new IllegalArgumentException("no connection named '" + connection + "'");
         }
-        AccessToken token = source.acquire(skipCache);
+        AccessToken token;
+        try {
+            token = source.acquire(skipCache);
+        } catch (TokenException e) {
+            if (e.kind() != TokenException.Kind.TRANSIENT) {
+                problems.put(connection, e);
+            }
+            if (e.kind() == TokenException.Kind.REAUTHORIZATION_REQUIRED) {
+                // the grant is known revoked or expired: the access token issued from it is not handed out again
+                cache.remove(connection);
+            }
+            throw e;
+        }
+        problems.remove(connection);
         cache.put(connection, token);
         LOG.debug("connection '{}': new access token, expires at {}", connection, token.expiresAt());
         return token;

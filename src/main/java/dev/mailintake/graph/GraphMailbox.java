@@ -126,7 +126,8 @@ public final class GraphMailbox implements MailboxGateway {
         String imid = m.hasNonNull("internetMessageId") ? m.get("internetMessageId").asText() : null;
         Instant received = m.hasNonNull("receivedDateTime")
                 ? Instant.parse(m.get("receivedDateTime").asText()) : Instant.EPOCH;
-        return new MessageRef(config.name(), m.path("id").asText(), imid, received, List.copyOf(categories));
+        return new MessageRef(config.name(), m.path("id").asText(), imid, received, List.copyOf(categories),
+                MessageRef.UNKNOWN_SIZE);
     }
 
     @Override

@@ -41,8 +41,6 @@ public final class ImapMailbox implements MailboxGateway {
     private final int fetchSize;
     private final MailboxTokens tokens;
     private final AtomicBoolean warnedNoExpunge = new AtomicBoolean();
-    /** RFC822.SIZE of the messages listed in this poll, by key: a message over rules.max-size is never downloaded. */
-    private final Map<String, Long> listedSizes = new ConcurrentHashMap<>();
     private volatile ResolvedFolders folders;
 
     public ImapMailbox(MailboxConfig config, MailboxTokens tokens) {
@@ -126,12 +124,8 @@ public final class ImapMailbox implements MailboxGateway {
                 UidCommands.envelopes(inbox, page).stream()
                         .sorted((a, b) -> Long.compare(a.uid(), b.uid()))
                         .forEach(e -> {
-                            MessageRef ref = new MessageRef(config.name(), uidValidity + "/" + e.uid(), e.messageId(),
-                                    e.received(), List.of());
-                            if (e.size() >= 0) {
-                                listedSizes.put(ref.key(), e.size());
-                            }
-                            add(ref);
+                            add(new MessageRef(config.name(), uidValidity + "/" + e.uid(), e.messageId(),
+                                    e.received(), List.of(), e.size() >= 0 ? e.size() : MessageRef.UNKNOWN_SIZE));
                         });
             } catch (MessagingException e) {
                 throw new TransientFailure("mailbox '" + config.name() + "': cannot read the Inbox's envelopes: "
@@ -142,9 +136,8 @@ public final class ImapMailbox implements MailboxGateway {
 
     @Override
     public String fetch(MessageRef ref, Path file, long maxBytes) {
-        Long size = listedSizes.get(ref.key());
-        if (size != null && size > maxBytes) {
-            throw new PermanentMessageFailure("too large", "the message has " + size + " bytes, more than the mailbox's"
+        if (ref.size() > maxBytes) {
+            throw new PermanentMessageFailure("too large", "the message has " + ref.size() + " bytes, more than the mailbox's"
                     + " rules.max-size of " + maxBytes + " bytes");
         }
         return sessions.with(session -> {
@@ -176,7 +169,6 @@ public final class ImapMailbox implements MailboxGateway {
     @Override
     public void endPoll() {
         sessions.closeAll();
-        listedSizes.clear();
     }
 
     private void move(MessageRef ref, String destination, String keyword) {

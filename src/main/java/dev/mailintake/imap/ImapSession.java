@@ -169,8 +169,35 @@ final class ImapSession {
                         + " token as a password. Check imap.host and imap.security (Microsoft 365:"
                         + " outlook.office365.com, ssl, port 993)");
             }
-            throw new TransientFailure(where() + ": cannot connect: " + describe(e));
+            throw new TransientFailure(where() + ": cannot connect: " + describe(e) + fix(e));
         }
+    }
+
+    /** What to check for the usual reasons a connection cannot be made (TLS settings, trust, host and port). */
+    private String fix(MessagingException e) {
+        StringBuilder chain = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            chain.append(' ').append(t.getClass().getName()).append(": ").append(t.getMessage());
+        }
+        String all = chain.toString();
+        if (all.contains("PKIX") || all.contains("CertPath") || all.contains("certification path")) {
+            return "; the server's certificate is not trusted: give its CA certificate in imap.trust-store (PKCS#12)";
+        }
+        if (all.contains("subject alternative") || all.contains("No name matching") || all.contains("server identity")) {
+            return "; the certificate does not name " + server.host() + ": set imap.host to the name it is issued for";
+        }
+        if (all.contains("SSLException") || all.contains("SSLHandshakeException") || all.contains("plaintext")) {
+            return "; TLS failed: check imap.security and imap.port (ssl is TLS from the start, usually port 993;"
+                    + " starttls upgrades a plain connection, usually port 143)";
+        }
+        if (all.contains("UnknownHostException")) {
+            return "; the host name does not resolve: check imap.host";
+        }
+        if (all.contains("ConnectException") || all.contains("SocketTimeoutException")) {
+            return "; nothing answers at " + server.host() + ":" + server.port()
+                    + ": check imap.host, imap.port and firewalls (imap.timeout sets the wait)";
+        }
+        return "";
     }
 
     private Properties properties() {

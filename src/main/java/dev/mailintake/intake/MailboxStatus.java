@@ -26,6 +26,8 @@ public final class MailboxStatus {
     private final AtomicLong imported = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong postponed = new AtomicLong();
+    private final AtomicLong failedPolls = new AtomicLong();
+    private final AtomicReference<String> lastPollError = new AtomicReference<>();
 
     public MailboxStatus(String mailbox, boolean enabled) {
         this.mailbox = mailbox;
@@ -77,12 +79,34 @@ public final class MailboxStatus {
     /** @return true if the mailbox was paused and runs again */
     public boolean polled(Instant at) {
         lastPoll.set(at);
+        failedPolls.set(0);
+        lastPollError.set(null);
         state.compareAndSet(State.STARTING, State.RUNNING);
         if (state.compareAndSet(State.PAUSED, State.RUNNING)) {
             reason.set(null);
             return true;
         }
         return false;
+    }
+
+    /**
+     * A poll could not list the Inbox (cannot connect, TLS, a Graph error): counted until a poll succeeds again.
+     *
+     * @return how many polls in a row have failed now
+     */
+    public long pollFailed(String why) {
+        lastPollError.set(why);
+        return failedPolls.incrementAndGet();
+    }
+
+    /** Polls in a row that could not list the Inbox (0 after a successful poll). */
+    public long failedPolls() {
+        return failedPolls.get();
+    }
+
+    /** Why the last failed poll failed, until a poll succeeds. */
+    public Optional<String> lastPollError() {
+        return Optional.ofNullable(lastPollError.get());
     }
 
     public void delivered(Instant at) {

@@ -2,6 +2,7 @@ package dev.mailintake.intake;
 
 import dev.mailintake.store.Ledger;
 import dev.mailintake.store.LedgerEntry;
+import dev.mailintake.store.LedgerState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,7 +10,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.apache.camel.CamelContext;
@@ -30,6 +33,10 @@ public final class MessageIntake {
     public static final String REF = "MailIntakeRef";
     /** The reason a message that came back from Error had been rejected for (goes into metadata.json). */
     public static final String PREVIOUS_ERROR = "MailIntakePreviousError";
+    /** Ledger entries of other keys with the listed message's Message-ID, until the bytes tell (exchange property). */
+    static final String TWINS = "MailIntakeTwins";
+    /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
+    static final String CONTENT = "MailIntakeContent";
     public static final String DELIVER = "deliver";
     public static final String MOVE = "move";
     public static final String POISON = "delivery keeps failing";
@@ -77,7 +84,11 @@ public final class MessageIntake {
         return refs;
     }
 
-    /** Decides from the ledger what to do with a listed message; sets header {@value #ACTION}. */
+    /**
+     * Decides from the ledger what to do with a listed message; sets header {@value #ACTION}. Its key decides: a
+     * message listed under a key the ledger has not seen is fetched, even when another key carries the same Message-ID
+     * (those are only candidates for {@link #recognise}, which compares the bytes).
+     */
     public void claim(Exchange exchange) {
         MessageRef ref = exchange.getIn().getBody(MessageRef.class);
         exchange.setProperty(REF, ref);
@@ -85,16 +96,9 @@ public final class MessageIntake {
         String action = DELIVER;
         LedgerEntry entry = ledger.find(ref.mailbox(), ref.key()).orElse(null);
         if (entry == null) {
-            LedgerEntry twin = ledger.findDeliveredTwin(ref.mailbox(), ref.key(), ref.internetMessageId()).orElse(null);
-            if (twin != null) {
-                LOG.info("mailbox '{}': message {} {} was imported before under another id; moving it to Processed",
-                        ref.mailbox(), ref.shortKey(), ref.internetMessageId());
-                ledger.recordDelivered(ref.mailbox(), ref.key(), ref.internetMessageId(),
-                        twin.location().orElse("duplicate of " + twin.messageKey()));
-                action = MOVE;
-            } else {
-                ledger.findErrorTwin(ref.mailbox(), ref.key(), ref.internetMessageId())
-                        .ifPresent(earlier -> cameBackFromError(exchange, ref, earlier));
+            List<LedgerEntry> twins = ledger.twins(ref.mailbox(), ref.key(), ref.internetMessageId());
+            if (!twins.isEmpty()) {
+                exchange.setProperty(TWINS, twins);
             }
         } else {
             switch (entry.state()) {
@@ -107,6 +111,51 @@ public final class MessageIntake {
             }
         }
         exchange.getIn().setHeader(ACTION, action);
+    }
+
+    /**
+     * After the fetch: is this the same message (the same bytes) as one the ledger knows under another key with the
+     * same Message-ID? Delivered before → recorded under the new key too and only moved ({@value #ACTION} becomes
+     * {@value #MOVE}); sent to Error before → imported again with that earlier reason. A different message that only
+     * shares the Message-ID (a resent mail, a broken sender, a list) is imported as the message it is.
+     */
+    @SuppressWarnings("unchecked")
+    public void recognise(Exchange exchange) {
+        List<LedgerEntry> twins = exchange.getProperty(TWINS, List.class);
+        if (twins == null) {
+            return;
+        }
+        SpooledMessage m = exchange.getIn().getBody(SpooledMessage.class);
+        MessageRef ref = m.ref();
+        Ledger.Content content = exchange.getProperty(CONTENT, Ledger.Content.class);
+        List<LedgerEntry> same = twins.stream().filter(t -> sameBytes(t, content)).toList();
+        Optional<LedgerEntry> delivered = same.stream()
+                .filter(t -> t.state() == LedgerState.DELIVERED || t.state() == LedgerState.PROCESSED).findFirst();
+        if (delivered.isPresent()) {
+            LedgerEntry twin = delivered.get();
+            LOG.info("mailbox '{}': message {} {} was imported before under another id (the same bytes); moving it to"
+                    + " Processed", ref.mailbox(), ref.shortKey(), nullToEmpty(ref.internetMessageId()));
+            ledger.recordDelivered(ref.mailbox(), ref.key(), ref.internetMessageId(),
+                    twin.location().orElse("duplicate of " + twin.messageKey()), content);
+            exchange.getIn().setHeader(ACTION, MOVE);
+            return;
+        }
+        same.stream().filter(t -> t.state() == LedgerState.ERROR || t.state() == LedgerState.REJECTED).findFirst()
+                .ifPresentOrElse(earlier -> cameBackFromError(exchange, ref, earlier),
+                        () -> LOG.info("mailbox '{}': message {} shares its Message-ID {} with {} other message(s) of"
+                                + " different content; importing it as a message of its own", ref.mailbox(),
+                                ref.shortKey(), nullToEmpty(ref.internetMessageId()), twins.size()));
+    }
+
+    /**
+     * Whether a ledger entry with the same Message-ID holds these bytes: the same SHA-256; or, for a message that was
+     * rejected without being read (over rules.max-size by its listed size), the same exact size.
+     */
+    static boolean sameBytes(LedgerEntry twin, Ledger.Content content) {
+        if (twin.contentSha256().isPresent()) {
+            return twin.contentSha256().get().equalsIgnoreCase(content.sha256());
+        }
+        return twin.contentSize().isPresent() && twin.contentSize().get().equals(content.size());
     }
 
     private void cameBackFromError(Exchange exchange, MessageRef ref, LedgerEntry earlier) {
@@ -134,6 +183,11 @@ public final class MessageIntake {
         });
         Path eml = dir.resolve(SpooledMessage.MESSAGE_FILE);
         String sha256 = mb.gateway().fetch(ref, eml, mb.config().rules().maxMessageBytes());
+        try {
+            exchange.setProperty(CONTENT, new Ledger.Content(sha256, Files.size(eml)));
+        } catch (IOException e) {
+            throw new TransientFailure("cannot spool the message: " + e.getMessage(), e);
+        }
         try {
             ParsedMessage parsed = inspector.inspect(eml, dir.resolve(SpooledMessage.ATTACHMENTS_DIR));
             if (ref.internetMessageId() != null && parsed.messageId() != null
@@ -164,7 +218,8 @@ public final class MessageIntake {
             meta.put("previousError", previousError);
         }
         String location = mb.target().deliver(m, meta);
-        ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location);
+        ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
+                exchange.getProperty(CONTENT, Ledger.Content.class));
         mb.status().delivered(clock.instant());
         exchange.setProperty("MailIntakeLocation", location);
     }
@@ -189,12 +244,21 @@ public final class MessageIntake {
     public void reject(Exchange exchange) {
         PermanentMessageFailure failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, PermanentMessageFailure.class);
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
-        reject(ref, failure.reason(), failure.getMessage());
+        reject(ref, failure.reason(), failure.getMessage(), content(exchange, ref));
     }
 
-    private void reject(MessageRef ref, String reason, String detail) {
+    /** The fetched bytes' hash and size; before a fetch, the listed size if the listing gave one. */
+    private static Ledger.Content content(Exchange exchange, MessageRef ref) {
+        Ledger.Content fetched = exchange.getProperty(CONTENT, Ledger.Content.class);
+        if (fetched != null) {
+            return fetched;
+        }
+        return ref.size() == MessageRef.UNKNOWN_SIZE ? Ledger.Content.UNKNOWN : new Ledger.Content(null, ref.size());
+    }
+
+    private void reject(MessageRef ref, String reason, String detail, Ledger.Content content) {
         Mailbox mb = mailboxes.get(ref.mailbox());
-        ledger.recordRejected(ref.mailbox(), ref.key(), ref.internetMessageId(), reason);
+        ledger.recordRejected(ref.mailbox(), ref.key(), ref.internetMessageId(), reason, content);
         mb.gateway().moveToError(ref, reason);
         ledger.recordError(ref.mailbox(), ref.key());
         mb.status().error();
@@ -207,11 +271,25 @@ public final class MessageIntake {
         Exception failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
         String mailbox = ref != null ? ref.mailbox() : exchange.getIn().getHeader(MAILBOX, String.class);
-        if (mailbox != null) {
-            mailboxes.get(mailbox).status().postponed();
+        String why = withoutPrefix(failure == null ? "?" : failure.getMessage(), mailbox);
+        if (mailbox == null) {
+            LOG.warn("{}", why);
+            return;
         }
-        LOG.warn("mailbox '{}': {} left in place for the next poll: {}", mailbox,
-                ref == null ? "poll" : "message " + ref.shortKey(), failure == null ? "?" : failure.getMessage());
+        MailboxStatus status = mailboxes.get(mailbox).status();
+        if (ref == null) {
+            long inARow = status.pollFailed(why);
+            LOG.warn("mailbox '{}': poll failed ({} in a row), next try at the next poll: {}", mailbox, inARow, why);
+            return;
+        }
+        status.postponed();
+        LOG.warn("mailbox '{}': message {} left in the Inbox for the next poll: {}", mailbox, ref.shortKey(), why);
+    }
+
+    /** A failure's text without the {@code mailbox '<name>': } it may start with (the log line names the mailbox). */
+    static String withoutPrefix(String message, String mailbox) {
+        String prefix = "mailbox '" + mailbox + "': ";
+        return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : message;
     }
 
     /**
@@ -231,7 +309,8 @@ public final class MessageIntake {
                 .orElse(false);
         if (entry.attempts() >= mb.config().maxDeliveryAttempts() && othersGotThrough) {
             reject(ref, POISON, POISON + ": delivery failed " + entry.attempts() + " times while other messages got"
-                    + " through; last: " + (failure == null ? "?" : failure.getMessage()));
+                    + " through; last: " + (failure == null ? "?" : failure.getMessage()),
+                    content(exchange, ref));
             return;
         }
         mb.status().postponed();

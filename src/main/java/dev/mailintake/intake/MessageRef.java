@@ -9,8 +9,13 @@ import java.util.List;
  * @param key               the protocol's stable id: the Graph immutable id (or {@code UIDVALIDITY/UID} for IMAP)
  * @param internetMessageId the RFC 5322 Message-ID, or null
  * @param categories        the labels it carries now (Graph categories)
+ * @param size              the size of the raw message in bytes as listed (IMAP RFC822.SIZE), or {@link #UNKNOWN_SIZE}
  */
-public record MessageRef(String mailbox, String key, String internetMessageId, Instant receivedAt, List<String> categories) {
+public record MessageRef(String mailbox, String key, String internetMessageId, Instant receivedAt, List<String> categories,
+                         long size) {
+    /** {@link #size()} when the listing does not tell. */
+    public static final long UNKNOWN_SIZE = -1;
+
     /** A short form of the key for log lines. */
     public String shortKey() {
         return key.length() <= 16 ? key : "…" + key.substring(key.length() - 16);

@@ -2,6 +2,7 @@ package dev.mailintake.ops;
 
 import dev.mailintake.auth.AccessToken;
 import dev.mailintake.auth.DelegatedGrant;
+import dev.mailintake.auth.TokenException;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.store.Grant;
 import dev.mailintake.store.GrantState;
@@ -11,16 +12,20 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * {@code /observe/health}: one check per delegated connection, DOWN while it is not authorized or must be authorized
- * again (with the reason and what to do); details say who authorized it and when tokens were last refreshed.
+ * {@code /observe/health}: one check per connection. DOWN, with the reason and what to do, while a delegated
+ * connection is not authorized or must be authorized again, and for any connection as soon as a token request said
+ * that a person must act (a revoked grant, an expired client secret) — not only once a mailbox needs a new token.
+ * Details say who authorized it and when tokens were last refreshed; never a token.
  */
 public final class ConnectionHealthCheck extends AbstractHealthCheck {
-    private final DelegatedGrant connection;
+    private final String connection;
+    private final Optional<DelegatedGrant> delegated;
     private final TokenService tokens;
 
-    public ConnectionHealthCheck(DelegatedGrant connection, TokenService tokens) {
-        super("mailintake", "connection-" + connection.connectionName());
+    public ConnectionHealthCheck(String connection, Optional<DelegatedGrant> delegated, TokenService tokens) {
+        super("mailintake", "connection-" + connection);
         this.connection = connection;
+        this.delegated = delegated;
         this.tokens = tokens;
     }
 
@@ -31,27 +36,38 @@ public final class ConnectionHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        builder.detail("connection", connection.connectionName());
-        Optional<Grant> grant = connection.grant();
-        tokens.cached(connection.connectionName()).map(AccessToken::expiresAt)
+        builder.detail("connection", connection);
+        tokens.cached(connection).map(AccessToken::expiresAt)
                 .ifPresent(t -> builder.detail("access.token.expires", t.toString()));
-        if (grant.isEmpty()) {
-            builder.detail("state", "NEVER_AUTHORIZED");
-            builder.message("not authorized yet: " + (connection.isDeviceCode()
-                    ? "run java -jar mail-intake.jar authorize " + connection.connectionName() + " --device-code"
-                    : "press Authorize on the status page"));
+        Optional<TokenException> problem = tokens.problem(connection);
+        if (delegated.isPresent()) {
+            DelegatedGrant source = delegated.get();
+            Optional<Grant> grant = source.grant();
+            if (grant.isEmpty()) {
+                builder.detail("state", "NEVER_AUTHORIZED");
+                builder.message("not authorized yet: " + (source.isDeviceCode()
+                        ? "run java -jar mail-intake.jar authorize " + connection + " --device-code"
+                        : "press Authorize on the status page"));
+                builder.down();
+                return;
+            }
+            Grant g = grant.get();
+            g.account().ifPresent(a -> builder.detail("authorized.as", a));
+            g.refreshedAt().ifPresent(t -> builder.detail("refreshed.at", t.toString()));
+            if (g.state() != GrantState.AUTHORIZED) {
+                builder.detail("state", g.state().name());
+                builder.message(g.reason().orElse(g.state().name()));
+                builder.down();
+                return;
+            }
+        }
+        if (problem.isPresent()) {
+            builder.detail("state", problem.get().kind().name());
+            builder.message(problem.get().getMessage());
             builder.down();
             return;
         }
-        Grant g = grant.get();
-        builder.detail("state", g.state().name());
-        g.account().ifPresent(a -> builder.detail("authorized.as", a));
-        g.refreshedAt().ifPresent(t -> builder.detail("refreshed.at", t.toString()));
-        if (g.state() == GrantState.AUTHORIZED) {
-            builder.up();
-        } else {
-            builder.message(g.reason().orElse(g.state().name()));
-            builder.down();
-        }
+        builder.detail("state", "AUTHORIZED");
+        builder.up();
     }
 }

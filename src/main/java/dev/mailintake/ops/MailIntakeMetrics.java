@@ -1,6 +1,7 @@
 package dev.mailintake.ops;
 
 import dev.mailintake.auth.DelegatedGrant;
+import dev.mailintake.auth.TokenService;
 import dev.mailintake.intake.Mailbox;
 import dev.mailintake.intake.MailboxStatus;
 import dev.mailintake.intake.Mailboxes;
@@ -15,15 +16,20 @@ import org.apache.camel.StartupListener;
 /**
  * Prometheus meters (on Camel's Micrometer registry, served at {@code /observe/metrics}): per mailbox the messages
  * imported, moved to Error and postponed, whether it runs and when it last polled; per delegated connection whether it
- * is authorized. Registered once Camel has started and its registry exists.
+ * is authorized; per connection whether a person must act. Registered once Camel has started and its registry exists.
  */
 public final class MailIntakeMetrics implements StartupListener {
     private final Mailboxes mailboxes;
-    private final Collection<DelegatedGrant> connections;
+    private final Collection<String> connections;
+    private final Collection<DelegatedGrant> delegated;
+    private final TokenService tokens;
 
-    public MailIntakeMetrics(Mailboxes mailboxes, Collection<DelegatedGrant> connections) {
+    public MailIntakeMetrics(Mailboxes mailboxes, Collection<String> connections, Collection<DelegatedGrant> delegated,
+                             TokenService tokens) {
         this.mailboxes = mailboxes;
         this.connections = connections;
+        this.delegated = delegated;
+        this.tokens = tokens;
     }
 
     @Override
@@ -48,11 +54,18 @@ public final class MailIntakeMetrics implements StartupListener {
             Gauge.builder("mailintake.mailbox.last.poll", s, st -> st.lastPoll().map(t -> t.toEpochMilli() / 1000.0).orElse(0.0))
                     .description("Unix time of the last poll").baseUnit("seconds").tag("mailbox", mb.name()).register(registry);
         }
-        for (DelegatedGrant g : connections) {
+        for (DelegatedGrant g : delegated) {
             Gauge.builder("mailintake.connection.authorized", g, c -> c.grant()
-                            .filter(grant -> grant.state() == GrantState.AUTHORIZED).isPresent() ? 1 : 0)
-                    .description("1 while the delegated connection is authorized").tag("connection", g.connectionName())
-                    .register(registry);
+                            .filter(grant -> grant.state() == GrantState.AUTHORIZED).isPresent()
+                            && tokens.problem(c.connectionName()).isEmpty() ? 1 : 0)
+                    .description("1 while the delegated connection is authorized and its last token request succeeded")
+                    .tag("connection", g.connectionName()).register(registry);
+        }
+        for (String c : connections) {
+            Gauge.builder("mailintake.connection.problem", tokens, t -> t.problem(c).isPresent() ? 1 : 0)
+                    .description("1 while the connection's last token request said a person must act (re-authorize,"
+                            + " or fix the app registration or its credentials)")
+                    .tag("connection", c).register(registry);
         }
     }
 }

@@ -6,16 +6,19 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
  * The exactly-once ledger: deliver → record → move. A message found here as delivered is only moved, never delivered
- * again. Keys: the protocol's stable id (Graph immutable id) plus the Internet-Message-Id.
+ * again. Key: the protocol's stable id (Graph immutable id, IMAP {@code UIDVALIDITY/UID}); the Internet-Message-Id and
+ * the hash of the raw message only recognise the same bytes under a new key.
  */
 public final class Ledger {
     private static final String COLUMNS = "mailbox, message_key, internet_message_id, state, reason, attempts,"
-            + " first_failure_at, delivered_at, location";
+            + " first_failure_at, delivered_at, location, content_sha256, content_size";
 
     private final DataSource dataSource;
     private final Clock clock;
@@ -25,35 +28,37 @@ public final class Ledger {
         this.clock = clock;
     }
 
+    /** What is known of a message's raw bytes: their SHA-256 (hex) and size, each null when unknown. */
+    public record Content(String sha256, Long size) {
+        public static final Content UNKNOWN = new Content(null, null);
+    }
+
     public Optional<LedgerEntry> find(String mailbox, String key) {
         return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND message_key = ?", mailbox, key);
     }
 
-    /** Another message (other key) with the same Internet-Message-Id that was already delivered. */
-    public Optional<LedgerEntry> findDeliveredTwin(String mailbox, String key, String internetMessageId) {
+    /**
+     * Other messages (other keys) with the same Internet-Message-Id that were delivered or sent to Error: candidates
+     * for "the same message under a new key" (IMAP: a new UID after a move back from Error or a UIDVALIDITY change).
+     * Only a candidate whose {@link LedgerEntry#contentSha256()} matches the new message's bytes is that message.
+     */
+    public List<LedgerEntry> twins(String mailbox, String key, String internetMessageId) {
         if (internetMessageId == null || internetMessageId.isBlank()) {
-            return Optional.empty();
+            return List.of();
         }
-        return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND internet_message_id = ?"
-                + " AND message_key <> ? AND state IN ('DELIVERED', 'PROCESSED')", mailbox, internetMessageId, key);
+        return query("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND internet_message_id = ?"
+                + " AND message_key <> ? AND state IN ('DELIVERED', 'PROCESSED', 'REJECTED', 'ERROR')"
+                + " ORDER BY updated_at", mailbox, internetMessageId, key);
     }
 
-    /** A message with the same Message-ID under another key that was moved to Error (IMAP: a new UID once moved back). */
-    public Optional<LedgerEntry> findErrorTwin(String mailbox, String key, String internetMessageId) {
-        if (internetMessageId == null || internetMessageId.isBlank()) {
-            return Optional.empty();
-        }
-        return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND internet_message_id = ?"
-                + " AND message_key <> ? AND state = 'ERROR'", mailbox, internetMessageId, key);
-    }
-
-    public void recordDelivered(String mailbox, String key, String internetMessageId, String location) {
+    public void recordDelivered(String mailbox, String key, String internetMessageId, String location,
+                                Content content) {
         long now = clock.millis();
         upsert(mailbox, key, internetMessageId,
-                "UPDATE mi_ledger SET state = 'DELIVERED', reason = NULL, delivered_at = ?, updated_at = ?, location = ?"
-                        + " WHERE mailbox = ? AND message_key = ?",
-                new Object[] {now, now, location, mailbox, key},
-                LedgerState.DELIVERED, null, 0, null, now, location);
+                "UPDATE mi_ledger SET state = 'DELIVERED', reason = NULL, delivered_at = ?, updated_at = ?, location = ?,"
+                        + " content_sha256 = ?, content_size = ? WHERE mailbox = ? AND message_key = ?",
+                new Object[] {now, now, location, content.sha256(), content.size(), mailbox, key},
+                LedgerState.DELIVERED, null, 0, null, now, location, content);
     }
 
     public void recordProcessed(String mailbox, String key) {
@@ -61,12 +66,15 @@ public final class Ledger {
                 clock.millis(), mailbox, key);
     }
 
-    public void recordRejected(String mailbox, String key, String internetMessageId, String reason) {
+    /** @param content what is known of the raw message (nothing, its listed size, or its hash and size) */
+    public void recordRejected(String mailbox, String key, String internetMessageId, String reason, Content content) {
         long now = clock.millis();
         upsert(mailbox, key, internetMessageId,
-                "UPDATE mi_ledger SET state = 'REJECTED', reason = ?, updated_at = ? WHERE mailbox = ? AND message_key = ?",
-                new Object[] {truncate(reason), now, mailbox, key},
-                LedgerState.REJECTED, reason, 0, null, null, null);
+                "UPDATE mi_ledger SET state = 'REJECTED', reason = ?, updated_at = ?,"
+                        + " content_sha256 = COALESCE(?, content_sha256), content_size = COALESCE(?, content_size)"
+                        + " WHERE mailbox = ? AND message_key = ?",
+                new Object[] {truncate(reason), now, content.sha256(), content.size(), mailbox, key},
+                LedgerState.REJECTED, reason, 0, null, null, null, content);
     }
 
     public void recordError(String mailbox, String key) {
@@ -88,7 +96,7 @@ public final class Ledger {
                         + " first_failure_at = COALESCE(first_failure_at, ?), updated_at = ?"
                         + " WHERE mailbox = ? AND message_key = ?",
                 new Object[] {truncate(reason), since, now, mailbox, key},
-                LedgerState.FAILING, reason, 1, since, null, null);
+                LedgerState.FAILING, reason, 1, since, null, null, Content.UNKNOWN);
         return find(mailbox, key).orElseThrow();
     }
 
@@ -113,16 +121,16 @@ public final class Ledger {
 
     private void upsert(String mailbox, String key, String internetMessageId, String updateSql, Object[] updateArgs,
                         LedgerState state, String reason, int attempts, Long firstFailure, Long deliveredAt,
-                        String location) {
+                        String location, Content content) {
         // portable upsert (H2 and PostgreSQL): update, else insert, else (lost a race) update again
         if (update(updateSql, updateArgs) > 0) {
             return;
         }
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO mi_ledger (" + COLUMNS + ", updated_at)"
-                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             bind(ps, mailbox, key, internetMessageId, state.name(), truncate(reason), attempts, firstFailure,
-                    deliveredAt, location, clock.millis());
+                    deliveredAt, location, content.sha256(), content.size(), clock.millis());
             ps.executeUpdate();
         } catch (SQLException e) {
             if (update(updateSql, updateArgs) == 0) {
@@ -141,19 +149,30 @@ public final class Ledger {
     }
 
     private Optional<LedgerEntry> queryOne(String sql, Object... args) {
+        return query(sql, args).stream().findFirst();
+    }
+
+    private List<LedgerEntry> query(String sql, Object... args) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, args);
             try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    return Optional.empty();
+                List<LedgerEntry> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(new LedgerEntry(rs.getString(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
+                            LedgerState.valueOf(rs.getString(4)), Optional.ofNullable(rs.getString(5)), rs.getInt(6),
+                            instant(rs, 7), instant(rs, 8), Optional.ofNullable(rs.getString(9)),
+                            Optional.ofNullable(rs.getString(10)), longValue(rs, 11)));
                 }
-                return Optional.of(new LedgerEntry(rs.getString(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
-                        LedgerState.valueOf(rs.getString(4)), Optional.ofNullable(rs.getString(5)), rs.getInt(6),
-                        instant(rs, 7), instant(rs, 8), Optional.ofNullable(rs.getString(9))));
+                return out;
             }
         } catch (SQLException e) {
             throw new StoreException("ledger query failed", e);
         }
+    }
+
+    private static Optional<Long> longValue(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? Optional.empty() : Optional.of(v);
     }
 
     private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {

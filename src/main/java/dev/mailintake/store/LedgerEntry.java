@@ -3,7 +3,8 @@ package dev.mailintake.store;
 import java.time.Instant;
 import java.util.Optional;
 
-/** One row of the ledger. */
+/** One row of the ledger; {@code contentSha256} is the hash of the raw message, when it was read;
+ * {@code contentSize} its size in bytes, when known. */
 public record LedgerEntry(
         String mailbox,
         String messageKey,
@@ -13,5 +14,7 @@ public record LedgerEntry(
         int attempts,
         Optional<Instant> firstFailureAt,
         Optional<Instant> deliveredAt,
-        Optional<String> location) {
+        Optional<String> location,
+        Optional<String> contentSha256,
+        Optional<Long> contentSize) {
 }

@@ -60,14 +60,16 @@ class StoreSqlTest {
             assertThat(again.attempts()).isEqualTo(2);
             assertThat(again.firstFailureAt()).contains(Instant.parse("2026-11-22T09:59:00Z"));
 
-            ledger.recordDelivered(mailbox, "k1", "<a@x>", "/out/1");
+            ledger.recordDelivered(mailbox, "k1", "<a@x>", "/out/1", new Ledger.Content("ab12", 42L));
             assertThat(ledger.find(mailbox, "k1").orElseThrow().state()).isEqualTo(LedgerState.DELIVERED);
-            assertThat(ledger.findDeliveredTwin(mailbox, "k2", "<a@x>")).map(LedgerEntry::messageKey).contains("k1");
-            assertThat(ledger.findDeliveredTwin(mailbox, "k1", "<a@x>")).isEmpty();
+            assertThat(ledger.find(mailbox, "k1").orElseThrow().contentSha256()).contains("ab12");
+            assertThat(ledger.find(mailbox, "k1").orElseThrow().contentSize()).contains(42L);
+            assertThat(ledger.twins(mailbox, "k2", "<a@x>")).map(LedgerEntry::messageKey).containsExactly("k1");
+            assertThat(ledger.twins(mailbox, "k1", "<a@x>")).isEmpty();
             ledger.recordProcessed(mailbox, "k1");
             assertThat(ledger.count(mailbox, LedgerState.PROCESSED)).isEqualTo(1);
 
-            ledger.recordRejected(mailbox, "k3", null, "no attachment");
+            ledger.recordRejected(mailbox, "k3", null, "no attachment", Ledger.Content.UNKNOWN);
             assertThat(ledger.find(mailbox, "k3").orElseThrow().reason()).contains("no attachment");
             ledger.recordError(mailbox, "k3");
             assertThat(ledger.find(mailbox, "k3").orElseThrow().state()).isEqualTo(LedgerState.ERROR);
