@@ -285,6 +285,52 @@ class DelegatedAuthTest {
     }
 
     @Test
+    void anExpiredSecretFoundByARefreshShowsAtOnceInHealthAndMetrics() throws Exception {
+        app = TestApp.start(settings(SCOPES));
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(app.healthCheck("connection-contoso").path("status").asText()).isEqualTo("UP");
+
+        fake.expireClientSecret(TestApp.TENANT, TestApp.CLIENT_ID);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        // not when a mailbox next needs a token (up to an hour later): now
+        com.fasterxml.jackson.databind.JsonNode check = app.healthCheck("connection-contoso");
+        assertThat(check.path("status").asText()).isEqualTo("DOWN");
+        assertThat(check.path("message").asText()).contains("the client secret has expired")
+                .contains("create a new secret");
+        assertThat(get(browser, app.healthUrl().replace("/observe/health", "/observe/metrics")).body())
+                .contains("mailintake_connection_authorized{connection=\"contoso\"} 0.0")
+                .contains("mailintake_connection_problem{connection=\"contoso\"} 1.0");
+
+        // the administrator puts a new secret in place: the next refresh clears the state
+        fake.registerClient(TestApp.TENANT, TestApp.CLIENT_ID, TestSecrets.CLIENT_SECRET);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(app.healthCheck("connection-contoso").path("status").asText()).isEqualTo("UP");
+    }
+
+    @Test
+    void aGrantFoundRevokedPausesItsMailboxesAtOnceAlthoughTheirAccessTokenIsStillValid() throws Exception {
+        app = TestApp.start(settings(SCOPES));
+        Map.Entry<String, Map<String, String>> form = startSignIn();
+        assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
+        shared.addMessage("inbox", Mimes.pdfMessage("<r1@example.com>", "r1", 200), T0);
+        await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> shared.messagesIn("Inbox/Processed").size() == 1);
+
+        // the user's sessions are revoked; Graph would still take the access token issued before (as Entra's do)
+        fake.revokeGrants(TestApp.TENANT, ADMIN, 50173);
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        shared.addMessage("inbox", Mimes.pdfMessage("<r2@example.com>", "r2", 200), T0.plusSeconds(1));
+        dev.mailintake.intake.MailboxStatus status = app.camel().getRegistry()
+                .lookupByNameAndType("mailboxes", dev.mailintake.intake.Mailboxes.class).get("scans").status();
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> status.state() == dev.mailintake.intake.MailboxStatus.State.PAUSED);
+        assertThat(status.reason().orElseThrow()).contains("AADSTS50173");
+        assertThat(shared.messagesIn("inbox")).as("nothing imported with the revoked grant's access token").hasSize(1);
+    }
+
+    @Test
     void aGenericOAuth2ProviderSignsInWithPkceAndKeepsItsRotatedRefreshToken() throws Exception {
         fake.revokeOldRefreshTokensOnRotation(true);
         shared.addMessage("inbox", Mimes.pdfMessage("<g1@example.com>", "g1", 200), T0);

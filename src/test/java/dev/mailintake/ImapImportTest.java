@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.icegreen.greenmail.store.StoredMessage;
 import dev.mailintake.intake.MailboxStatus;
@@ -196,6 +197,40 @@ class ImapImportTest {
             assertThat(Files.readString(d.resolve("message.eml"), StandardCharsets.ISO_8859_1))
                     .as("content and key belong together").contains("Message-ID: " + id);
         }
+    }
+
+    @Test
+    void healthIsDownUntilAFirstPollAndSaysWhyPollsCannotConnect() throws Exception {
+        Map<String, String> s = settings();
+        // TLS from the start against GreenMail's plain port (GreenMail's thread fails on the handshake bytes: ignored)
+        s.put(K + "imap.security", "ssl");
+        app = TestApp.start(s);
+        await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(20)).until(() -> status().failedPolls() >= 1);
+        JsonNode check = app.healthCheck("mailbox-invoices");
+        assertThat(check.path("status").asText()).isEqualTo("DOWN");
+        assertThat(check.path("message").asText()).startsWith("no poll has completed yet; last attempt: ")
+                .contains("TLS failed: check imap.security and imap.port");
+        assertThat(status().state()).isEqualTo(MailboxStatus.State.STARTING);
+    }
+
+    @Test
+    void aRunningMailboxWhosePollsKeepFailingTurnsDownWithTheLastError() throws Exception {
+        CapabilityFilterProxy proxy = CapabilityFilterProxy.hiding(imap.port());
+        Map<String, String> s = settings();
+        s.put(K + "imap.port", String.valueOf(proxy.port()));
+        app = TestApp.start(s);
+        await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(20)).until(() -> status().lastPoll().isPresent());
+        assertThat(app.healthCheck("mailbox-invoices").path("status").asText()).isEqualTo("UP");
+
+        proxy.close(); // the server goes away: every poll fails to connect
+        await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(20)).until(() -> status().failedPolls() >= 1);
+        assertThat(app.healthCheck("mailbox-invoices").path("status").asText()).as("one failed poll is no outage")
+                .isEqualTo("UP");
+        await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(20)).until(() -> "DOWN".equals(app.healthCheck("mailbox-invoices")
+                .path("status").asText()));
+        assertThat(app.healthCheck("mailbox-invoices").path("message").asText())
+                .startsWith("the last 3 polls failed: ").contains("cannot connect")
+                .contains("check imap.host, imap.port and firewalls");
     }
 
     @Test

@@ -3,7 +3,15 @@ package dev.mailintake.testsupport;
 import dev.mailintake.MailIntakeApplication;
 import dev.mailintake.MailIntakeBootstrap;
 import dev.mailintake.graph.GraphClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -167,6 +175,25 @@ public final class TestApp implements AutoCloseable {
 
     public String healthUrl() {
         return "http://127.0.0.1:" + managementPort + "/observe/health";
+    }
+
+    /** The named check of {@code /observe/health?data=true} (e.g. {@code mailbox-invoices}), or a missing node. */
+    public JsonNode healthCheck(String name) {
+        try {
+            String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(healthUrl() + "?data=true"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            for (JsonNode check : new ObjectMapper().readTree(body).path("checks")) {
+                if (check.path("name").asText().equals(name)) {
+                    return check;
+                }
+            }
+            return MissingNode.getInstance();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
