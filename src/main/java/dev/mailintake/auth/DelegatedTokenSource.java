@@ -109,11 +109,11 @@ public final class DelegatedTokenSource implements DelegatedGrant {
                          long timeoutSeconds) {
         IAuthenticationResult result;
         try {
-            result = Msal.await(connection.name(), flow.get(), timeoutSeconds);
+            result = Msal.await(connection.name(), scope(), flow.get(), timeoutSeconds);
         } catch (TokenException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw TokenFailures.classify(connection.name(), e);
+            throw TokenFailures.classify(connection.name(), scope(), e);
         }
         String account = result.account() == null ? "unknown account" : result.account().username();
         grants.authorized(connection.name(), fingerprint, account, app.tokenCache().serialize());
@@ -148,15 +148,20 @@ public final class DelegatedTokenSource implements DelegatedGrant {
             Thread.currentThread().interrupt();
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
         } catch (ExecutionException e) {
-            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), e.getCause() == null ? e : e.getCause()));
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(),
+                    e.getCause() == null ? e : e.getCause()));
         } catch (java.net.MalformedURLException e) {
             throw new IllegalStateException("authority " + connection.authority() + " is not a URL", e);
         } catch (TimeoutException | RuntimeException e) {
             if (e instanceof TokenException te) {
                 throw GrantChecks.remember(grants, te);
             }
-            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), e));
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(), e));
         }
+    }
+
+    private String scope() {
+        return String.join(" ", scopes);
     }
 
     /** msal4j's token cache lives in the store, encrypted; a changed cache (rotated refresh token) is always saved. */

@@ -170,7 +170,7 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT,
-                    "token endpoint unreachable (" + e.getClass().getSimpleName() + "); retrying with backoff", e);
+                    "token endpoint unreachable (" + e.getClass().getSimpleName() + ")", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
@@ -182,8 +182,8 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
             body = json.createObjectNode();
         }
         if (response.statusCode() / 100 != 2 || !body.hasNonNull("access_token")) {
-            throw TokenFailures.classify(connection.name(), response.statusCode(), body.path("error").asText(null),
-                    body.path("error_description").asText(null), null);
+            throw TokenFailures.classify(connection.name(), form.get("scope"), response.statusCode(),
+                    body.path("error").asText(null), body.path("error_description").asText(null), null);
         }
         return body;
     }
