@@ -108,10 +108,8 @@ public final class ConfigLoader {
                     + " mailintake.admin.host=127.0.0.1 behind a reverse proxy");
         }
         AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase, adminPassword);
-        Optional<String> refreshCron = quartzCron(global.getOrDefault("refresh.cron", "0 5 * * * ?"));
-        if (refreshCron.isEmpty()) {
-            problems.add(PREFIX + "refresh.cron: give a cron, e.g. '0 5 * * * ?' or '5 * * * *' (five past every hour)");
-        }
+        Optional<String> refreshCron = cron(PREFIX + "refresh.cron", global.getOrDefault("refresh.cron", "0 5 * * * ?"),
+                "e.g. '5 * * * *' or '0 5 * * * ?' (five past every hour)");
         Duration refreshWindow;
         try {
             refreshWindow = Units.duration(global.getOrDefault("refresh.window", "30m"));
@@ -410,9 +408,9 @@ public final class ConfigLoader {
 
     private Poll poll(Map<String, String> p, String k) {
         String v = p.getOrDefault("poll", "60s").trim();
-        Optional<String> cron = quartzCron(v);
-        if (cron.isPresent()) {
-            return new Poll(Duration.ZERO, cron);
+        if (Crons.looksLikeCron(v)) {
+            Optional<String> cron = cron(k + "poll", v, "e.g. poll=0 9 * * 1-5 (09:00 Monday to Friday) or poll=*/15 * * * *");
+            return new Poll(cron.isPresent() ? Duration.ZERO : Duration.ofMinutes(1), cron);
         }
         try {
             Duration d = Units.duration(v);
@@ -426,26 +424,14 @@ public final class ConfigLoader {
         }
     }
 
-    /**
-     * A Quartz cron from the 5-field Unix form users know ("5 * * * *": seconds first and '?' in one day field are
-     * added) or a 6/7-field Quartz cron as it is; empty if {@code v} is no cron.
-     */
-    static Optional<String> quartzCron(String v) {
-        String[] fields = v.trim().split("\\s+");
-        if (fields.length == 5) {
-            String dom = fields[2];
-            String dow = fields[4];
-            if (dow.equals("*")) {
-                dow = "?";
-            } else if (dom.equals("*")) {
-                dom = "?";
-            }
-            return Optional.of("0 " + fields[0] + " " + fields[1] + " " + dom + " " + fields[3] + " " + dow);
+    /** The Quartz form of a 5-field Unix or 6/7-field Quartz cron; empty (and a problem for {@code key}) if invalid. */
+    private Optional<String> cron(String key, String v, String example) {
+        try {
+            return Optional.of(Crons.toQuartz(v));
+        } catch (IllegalArgumentException e) {
+            problems.add(key + ": " + e.getMessage() + "; give a cron, " + example);
+            return Optional.empty();
         }
-        if (fields.length == 6 || fields.length == 7) {
-            return Optional.of(v.trim());
-        }
-        return Optional.empty();
     }
 
     private RequestBudget budget(Map<String, String> p, String k) {

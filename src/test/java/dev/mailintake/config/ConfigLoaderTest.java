@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
     private static Map<String, String> valid() {
@@ -122,6 +124,81 @@ class ConfigLoaderTest {
         assertThat(p.cron()).contains("0 5 * * * ?");
         m.put("mailintake.mailboxes.invoices.poll", "0 */5 * * * ?");
         assertThat(new ConfigLoader(m).load().mailboxes().get("invoices").poll().cron()).contains("0 */5 * * * ?");
+    }
+
+    /** Unix day-of-week 0 and 7 are Sunday, Quartz's 1 is Sunday: every form must land on the same days. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "0 9 * * 1-5      | 0 0 9 ? * 2-6",
+            "0 9 * * MON-FRI  | 0 0 9 ? * 2-6",
+            "0 9 * * mon-fri  | 0 0 9 ? * 2-6",
+            "* * * * 0        | 0 * * ? * 1",
+            "* * * * 7        | 0 * * ? * 1",
+            "0 9 * * SUN      | 0 0 9 ? * 1",
+            "0 9 * * 0,6      | 0 0 9 ? * 1,7",
+            "0 9 * * SAT,SUN  | 0 0 9 ? * 7,1",
+            "0 9 * * 1-5/2    | 0 0 9 ? * 2-6/2",
+            "0 9 * * 5-7      | 0 0 9 ? * 6-1",
+            "*/15 * * * *     | 0 */15 * * * ?",
+            "5 * * * *        | 0 5 * * * ?",
+            "0 9 1-5 * *      | 0 0 9 1-5 * ?",
+            "0 0 * JAN,feb *  | 0 0 0 * 1,2 ?",
+            "0 */5 * * * ?    | 0 */5 * * * ?",
+            "0 0 9 ? * MON-FRI | 0 0 9 ? * MON-FRI",
+            "0 0 9 ? * 2-6 2027 | 0 0 9 ? * 2-6 2027",
+    })
+    void convertsUnixCronsToQuartzWithTheRightWeekdays(String cron, String quartz) {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", cron);
+        m.put("mailintake.refresh.cron", cron);
+        MailIntakeConfig c = new ConfigLoader(m).load();
+        assertThat(c.mailboxes().get("invoices").poll().cron()).contains(quartz);
+        assertThat(c.refresh().cron()).isEqualTo(quartz);
+    }
+
+    @Test
+    void theWeekdayCronFiresNextOnMondayFromASaturday() throws Exception {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", "0 9 * * 1-5");
+        String quartz = new ConfigLoader(m).load().mailboxes().get("invoices").poll().cron().orElseThrow();
+        org.quartz.CronExpression e = new org.quartz.CronExpression(quartz);
+        e.setTimeZone(java.util.TimeZone.getTimeZone("UTC"));
+        java.time.Instant saturday = java.time.Instant.parse("2026-11-21T12:00:00Z");
+        assertThat(saturday.atZone(java.time.ZoneOffset.UTC).getDayOfWeek()).isEqualTo(java.time.DayOfWeek.SATURDAY);
+        java.util.List<java.time.DayOfWeek> days = new java.util.ArrayList<>();
+        java.util.Date t = java.util.Date.from(saturday);
+        for (int i = 0; i < 6; i++) {
+            t = e.getNextValidTimeAfter(t);
+            days.add(t.toInstant().atZone(java.time.ZoneOffset.UTC).getDayOfWeek());
+        }
+        assertThat(t.toInstant().atZone(java.time.ZoneOffset.UTC).getHour()).isEqualTo(9);
+        assertThat(days).containsExactly(java.time.DayOfWeek.MONDAY, java.time.DayOfWeek.TUESDAY,
+                java.time.DayOfWeek.WEDNESDAY, java.time.DayOfWeek.THURSDAY, java.time.DayOfWeek.FRIDAY,
+                java.time.DayOfWeek.MONDAY);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "61 * * * *        | '61 * * * *' is not a valid Unix cron (minute hour day-of-month month day-of-week; day-of-week 0-7 or SUN-SAT): Value 61 not in range [0, 59]",
+            "0 9 * * 8         | '0 9 * * 8' is not a valid Unix cron",
+            "0 9 * * FUN       | '0 9 * * FUN' is not a valid Unix cron",
+            "0 9 1 * 1         | '0 9 1 * 1' restricts both the day of the month and the day of the week; Unix cron runs when either matches, which Quartz cannot express: set one of them to *",
+            "0 5 * * * *       | '0 5 * * * *' is not a valid Quartz cron (seconds minutes hours day-of-month month day-of-week [year], '?' in one of the day fields, day-of-week 1-7 = SUN-SAT): Support for specifying both a day-of-week AND a day-of-month parameter is not implemented.",
+            "0 0 25 * * ?      | '0 0 25 * * ?' is not a valid Quartz cron",
+            "0 0 9 ? * 0       | '0 0 9 ? * 0' is not a valid Quartz cron",
+    })
+    void refusesInvalidCronsAtStartUpByKeyWithTheFix(String cron, String why) {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", cron);
+        m.put("mailintake.refresh.cron", cron);
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> {
+                    assertThat(e.problems()).hasSize(2);
+                    assertThat(e.problems().stream().filter(pr -> pr.startsWith("mailintake.mailboxes.invoices.poll: " + why)))
+                            .singleElement().asString().contains("; give a cron, e.g. poll=0 9 * * 1-5");
+                    assertThat(e.problems().stream().filter(pr -> pr.startsWith("mailintake.refresh.cron: " + why)))
+                            .singleElement().asString().contains("; give a cron, e.g. '5 * * * *'");
+                });
     }
 
     @Test
