@@ -201,6 +201,93 @@ class ConfigLoaderTest {
                 });
     }
 
+    private static Map<String, String> genericClientCredentials() {
+        Map<String, String> m = valid();
+        m.remove("mailintake.connections.contoso.tenant-id");
+        m.put("mailintake.connections.contoso.provider", "generic");
+        m.put("mailintake.connections.contoso.flow", "client-credentials");
+        m.put("mailintake.connections.contoso.token-url", "http://127.0.0.1:8089/oauth/token");
+        m.put("mailintake.connections.contoso.scopes", "mail.read");
+        m.put("mailintake.mailboxes.invoices.protocol", "imap");
+        return m;
+    }
+
+    @Test
+    void genericProvidersTakeClientCredentialsWithTokenParamsAndBasicAuth() {
+        Map<String, String> m = genericClientCredentials();
+        m.put("mailintake.connections.contoso.client-auth", "basic");
+        m.put("mailintake.connections.contoso.token-params.username", "alice@example.test");
+        m.put("mailintake.connections.contoso.token-params.audience", "imap");
+        ConnectionConfig cc = new ConfigLoader(m).load().connections().get("contoso");
+        assertThat(cc.flow()).isEqualTo(Flow.CLIENT_CREDENTIALS);
+        assertThat(cc.tokenUrl()).contains(java.net.URI.create("http://127.0.0.1:8089/oauth/token"));
+        assertThat(cc.authorizeUrl()).isEmpty();
+        assertThat(cc.generic().basicAuth()).isTrue();
+        assertThat(cc.generic().tokenParams()).containsOnlyKeys("audience", "username");
+        assertThat(cc.generic().tokenParams().get("username").value()).isEqualTo("alice@example.test");
+        assertThat(cc.generic().tokenParams().toString()).doesNotContain("alice");
+        assertThat(cc.scopes()).containsExactly("mail.read");
+
+        m.put("mailintake.connections.contoso.token-url", "https://[::1]:8443/token");
+        assertThat(new ConfigLoader(m).load().connections().get("contoso").tokenUrl()).isPresent();
+        m.put("mailintake.connections.contoso.token-url", "http://localhost:8089/token");
+        assertThat(new ConfigLoader(m).load().connections().get("contoso").tokenUrl()).isPresent();
+    }
+
+    @Test
+    void genericEndpointsAreHttpsUnlessOnThisMachine() {
+        Map<String, String> m = genericClientCredentials();
+        m.put("mailintake.connections.contoso.token-url", "http://idp.example.com/oauth/token");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).isInstanceOfSatisfying(ConfigurationException.class,
+                e -> assertThat(e.problems()).containsExactly("mailintake.connections.contoso.token-url:"
+                        + " 'http://idp.example.com/oauth/token' must be https; http is allowed only for a loopback host"
+                        + " (localhost, 127.*, ::1), e.g. a test server or a sidecar on this machine"));
+        m.put("mailintake.connections.contoso.flow", "delegated");
+        m.put("mailintake.connections.contoso.token-url", "https://idp.example.com/oauth/token");
+        m.put("mailintake.connections.contoso.authorize-url", "http://10.0.0.5/authorize");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).hasMessageContaining(
+                "mailintake.connections.contoso.authorize-url: 'http://10.0.0.5/authorize' must be https; http is"
+                        + " allowed only for a loopback host");
+    }
+
+    @Test
+    void genericClientCredentialsAreCheckedByKey() {
+        Map<String, String> m = genericClientCredentials();
+        m.remove("mailintake.connections.contoso.token-url");
+        m.put("mailintake.connections.contoso.token-params.client_secret", "x");
+        m.put("mailintake.connections.contoso.token-params.bad name", "x");
+        m.put("mailintake.connections.contoso.token-params.empty", " ");
+        m.put("mailintake.connections.fabrikam.tenant-id", "t2");
+        m.put("mailintake.connections.fabrikam.client-id", "c2");
+        m.put("mailintake.connections.fabrikam.client-secret", "s2");
+        m.put("mailintake.connections.fabrikam.token-params.username", "bob");
+        m.put("mailintake.connections.fabrikam.token-param.username", "bob");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).isInstanceOfSatisfying(ConfigurationException.class,
+                e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "mailintake.connections.contoso.token-url: missing; give the provider's token url (https)",
+                        "mailintake.connections.contoso.token-params.client_secret: client_secret is set by the"
+                                + " application (from client-id, client-secret, scopes and flow); remove"
+                                + " token-params.client_secret",
+                        "mailintake.connections.contoso.token-params.bad name: 'bad name' is not a form field name;"
+                                + " use letters, digits, '_', '-', '.' or '~', e.g."
+                                + " mailintake.connections.contoso.token-params.username",
+                        "mailintake.connections.contoso.token-params.empty: empty; give the value (a secret one as"
+                                + " {{env:VAR}}) or remove the key",
+                        "mailintake.connections.fabrikam.token-params.username: token-params are for provider=generic"
+                                + " connections; msal4j builds Microsoft's token requests",
+                        "mailintake.connections.fabrikam.token-param.username: unknown connection setting"
+                                + " 'token-param.username'; known settings: authority-host, authorize-params,"
+                                + " authorize-url, client-auth, client-certificate, client-certificate-key,"
+                                + " client-certificate-password, client-id, client-secret, client-secret-file, flow,"
+                                + " graph-base-url, instance-discovery, provider, scope-separator, scopes, tenant-id,"
+                                + " token-params.<name>, token-url, trust-store, trust-store-password"));
+        Map<String, String> d = genericClientCredentials();
+        d.put("mailintake.connections.contoso.flow", "device-code");
+        d.remove("mailintake.connections.contoso.client-secret");
+        assertThatThrownBy(() -> new ConfigLoader(d).load()).hasMessageContaining(
+                "mailintake.connections.contoso.flow: generic OAuth2 providers support flow=delegated");
+    }
+
     @Test
     void targetIsAFolderOrAnyCamelEndpoint() {
         Map<String, String> m = valid();
