@@ -101,8 +101,16 @@ public final class DelegatedTokenSource implements DelegatedGrant {
             throw new IllegalStateException("connection '" + connection.name() + "' is not configured with"
                     + " flow=device-code");
         }
-        return store(() -> publicClient.acquireToken(DeviceCodeFlowParameters.builder(scopes,
-                code -> instructions.accept(code.message())).build()), 20 * 60);
+        java.util.concurrent.atomic.AtomicBoolean shown = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            return store(() -> publicClient.acquireToken(DeviceCodeFlowParameters.builder(scopes, code -> {
+                shown.set(true);
+                instructions.accept(code.message());
+            }).build()), 20 * 60);
+        } catch (TokenException e) {
+            // failed before a code was shown: msal4j's own error may hide that the endpoint is not there at all
+            throw shown.get() ? e : DeviceCodeProbe.explain(connection, String.join(" ", scopes), e);
+        }
     }
 
     private String store(java.util.function.Supplier<java.util.concurrent.CompletableFuture<IAuthenticationResult>> flow,

@@ -32,11 +32,16 @@ final class TokenRequests {
     TokenRequests(ConnectionConfig connection, ObjectMapper json) {
         this.connection = connection;
         this.json = json;
+        this.http = client(connection);
+    }
+
+    /** An HTTP client for the connection's authority or provider: its trust store, no redirects followed. */
+    static HttpClient client(ConnectionConfig connection) {
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
                 .followRedirects(HttpClient.Redirect.NEVER);
         connection.trustStore().ifPresent(ts -> b.sslContext(TrustStores.context(ts,
                 connection.trustStorePassword().map(Secret::value).orElse(""))));
-        this.http = b.build();
+        return b.build();
     }
 
     /** The provider's answer (with an {@code access_token}) to {@code form} plus client authentication. */
