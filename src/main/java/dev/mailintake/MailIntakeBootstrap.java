@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.auth.ClientCredentialsTokenSource;
 import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.DelegatedTokenSource;
+import dev.mailintake.auth.GenericClientCredentialsTokenSource;
 import dev.mailintake.auth.GenericOAuthTokenSource;
 import dev.mailintake.auth.RefreshPolicy;
 import dev.mailintake.auth.TokenRefresher;
@@ -114,6 +115,8 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                             ? new GenericOAuthTokenSource(c, grants, clock) : new DelegatedTokenSource(c, grants);
                     delegated.put(name, source);
                     sources.put(name, source);
+                } else if (c.provider() == Provider.GENERIC) {
+                    sources.put(name, new GenericClientCredentialsTokenSource(c, clock));
                 } else {
                     sources.put(name, new ClientCredentialsTokenSource(c));
                 }

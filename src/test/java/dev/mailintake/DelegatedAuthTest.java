@@ -364,6 +364,40 @@ class DelegatedAuthTest {
         assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
     }
 
+    /** Issue 8, 0b: a provider's standard error answer without Entra's AADSTS code (used to be an NPE). */
+    @Test
+    void aGenericProvidersErrorsWithoutAadstsCodesAreClassified() throws Exception {
+        Map<String, String> s = settings(SCOPES + " openid");
+        s.put("mailintake.connections.contoso.provider", "generic");
+        s.put("mailintake.connections.contoso.authorize-url", fake.authorizeEndpoint(TestApp.TENANT));
+        s.put("mailintake.connections.contoso.token-url", fake.tokenEndpoint(TestApp.TENANT));
+        app = TestApp.start(s);
+
+        // a wrong secret while redeeming the code: a page that says what to fix, not a 500 with a stack trace
+        fake.fault(dev.mailintake.testsupport.Fault.raw(401, "application/json",
+                "{\"error\":\"invalid_client\",\"error_description\":\"Client authentication failed.\"}")
+                .forGrantType("authorization_code").times(1));
+        HttpResponse<String> refused = signIn.signInByRedirect("contoso");
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(502);
+        assertThat(refused.body()).contains("does not accept the client&#39;s credentials (invalid_client)")
+                .contains("mailintake.connections.contoso.client-secret").doesNotContain("Exception");
+        assertThat(rawGrantColumn()).isEmpty();
+
+        HttpResponse<String> done = signIn.signInByRedirect("contoso");
+        assertThat(done.statusCode()).as(done.body()).isEqualTo(200);
+        assertThat(rawGrantColumn()).endsWith("|AUTHORIZED");
+
+        // a refresh token the provider no longer accepts: re-authorization required at once, health DOWN
+        fake.fault(dev.mailintake.testsupport.Fault.raw(400, "application/json",
+                "{\"error\":\"invalid_grant\",\"error_description\":\"Token has been expired or revoked.\"}")
+                .forGrantType("refresh_token").always());
+        app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
+        assertThat(rawGrantColumn()).endsWith("|REAUTHORIZATION_REQUIRED");
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, app.healthUrl()).body()
+                .contains("re-authorization required (invalid_grant)"));
+        assertThat(get(browser, app.healthUrl()).statusCode()).isEqualTo(503);
+    }
+
     @Test
     void aLostStoreKeyAsksForANewSignInWhichThenWorks() throws Exception {
         app = TestApp.start(settings(SCOPES));

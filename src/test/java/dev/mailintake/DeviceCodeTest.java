@@ -89,4 +89,20 @@ class DeviceCodeTest {
         app.camel().createProducerTemplate().sendBody("direct:refresh-tokens", null);
         assertThat(fake.refreshRedemptions()).isEqualTo(before + 1);
     }
+
+    /** Issue 8, 15: an authority without a device code endpoint is named as such; nothing claims to retry. */
+    @Test
+    void anAuthorityWithoutADeviceCodeEndpointIsNamed() throws Exception {
+        fake.fault(dev.mailintake.testsupport.Fault.raw(404, "text/html", "<html><body>Not Found</body></html>")
+                .onTokenEndpoint().onPath(".*/devicecode").always());
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+        int exit = MailIntakeApplication.authorize("file:application.properties", settings(), "headless", out);
+        String text = printed.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(text).isEqualTo(1);
+        assertThat(text).contains("the authority has no device code endpoint (HTTP 404 from "
+                        + fake.authority(TestApp.TENANT) + "oauth2/v2.0/devicecode); check mailintake.connections.headless.authority-host and"
+                        + " mailintake.connections.headless.tenant-id, or use flow=delegated")
+                .doesNotContain("retrying").doesNotContain("NullPointerException");
+    }
 }

@@ -25,12 +25,17 @@ public final class ClientCredentialsTokenSource implements TokenSource {
                 .skipCache(skipCache)
                 .build();
         try {
-            IAuthenticationResult result = Msal.await(connection.name(), app.acquireToken(params), TIMEOUT_SECONDS);
+            IAuthenticationResult result = Msal.await(connection.name(), scope(), app.acquireToken(params),
+                    TIMEOUT_SECONDS);
             return new AccessToken(result.accessToken(), result.expiresOnDate().toInstant());
         } catch (TokenException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw TokenFailures.classify(connection.name(), e);
+            throw TokenFailures.classify(connection.name(), scope(), e);
         }
+    }
+
+    private String scope() {
+        return String.join(" ", connection.scopes());
     }
 }

@@ -101,19 +101,27 @@ public final class DelegatedTokenSource implements DelegatedGrant {
             throw new IllegalStateException("connection '" + connection.name() + "' is not configured with"
                     + " flow=device-code");
         }
-        return store(() -> publicClient.acquireToken(DeviceCodeFlowParameters.builder(scopes,
-                code -> instructions.accept(code.message())).build()), 20 * 60);
+        java.util.concurrent.atomic.AtomicBoolean shown = new java.util.concurrent.atomic.AtomicBoolean();
+        try {
+            return store(() -> publicClient.acquireToken(DeviceCodeFlowParameters.builder(scopes, code -> {
+                shown.set(true);
+                instructions.accept(code.message());
+            }).build()), 20 * 60);
+        } catch (TokenException e) {
+            // failed before a code was shown: msal4j's own error may hide that the endpoint is not there at all
+            throw shown.get() ? e : DeviceCodeProbe.explain(connection, String.join(" ", scopes), e);
+        }
     }
 
     private String store(java.util.function.Supplier<java.util.concurrent.CompletableFuture<IAuthenticationResult>> flow,
                          long timeoutSeconds) {
         IAuthenticationResult result;
         try {
-            result = Msal.await(connection.name(), flow.get(), timeoutSeconds);
+            result = Msal.await(connection.name(), scope(), flow.get(), timeoutSeconds);
         } catch (TokenException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw TokenFailures.classify(connection.name(), e);
+            throw TokenFailures.classify(connection.name(), scope(), e);
         }
         String account = result.account() == null ? "unknown account" : result.account().username();
         grants.authorized(connection.name(), fingerprint, account, app.tokenCache().serialize());
@@ -148,15 +156,20 @@ public final class DelegatedTokenSource implements DelegatedGrant {
             Thread.currentThread().interrupt();
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
         } catch (ExecutionException e) {
-            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), e.getCause() == null ? e : e.getCause()));
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(),
+                    e.getCause() == null ? e : e.getCause()));
         } catch (java.net.MalformedURLException e) {
             throw new IllegalStateException("authority " + connection.authority() + " is not a URL", e);
         } catch (TimeoutException | RuntimeException e) {
             if (e instanceof TokenException te) {
                 throw GrantChecks.remember(grants, te);
             }
-            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), e));
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(), e));
         }
+    }
+
+    private String scope() {
+        return String.join(" ", scopes);
     }
 
     /** msal4j's token cache lives in the store, encrypted; a changed cache (rotated refresh token) is always saved. */

@@ -4,16 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mailintake.config.ConnectionConfig;
-import dev.mailintake.config.Secret;
 import dev.mailintake.store.Grant;
 import dev.mailintake.store.GrantStore;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +15,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * A delegated grant from any OAuth2 provider ({@code provider=generic}: authorize URL, token URL, scopes and their
@@ -30,25 +23,20 @@ import java.util.stream.Collectors;
  * standard {@code error} field (and Entra's AADSTS codes when the provider is Entra).
  */
 public final class GenericOAuthTokenSource implements DelegatedGrant {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Duration MARGIN = Duration.ofMinutes(5);
 
     private final ConnectionConfig connection;
     private final GrantStore grants;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http;
+    private final TokenRequests requests;
     private final String fingerprint;
 
     public GenericOAuthTokenSource(ConnectionConfig connection, GrantStore grants, Clock clock) {
         this.connection = connection;
         this.grants = grants;
         this.clock = clock;
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15))
-                .followRedirects(HttpClient.Redirect.NEVER);
-        connection.trustStore().ifPresent(ts -> b.sslContext(TrustStores.context(ts,
-                connection.trustStorePassword().map(Secret::value).orElse(""))));
-        this.http = b.build();
+        this.requests = new TokenRequests(connection, json);
         this.fingerprint = DelegatedGrant.fingerprint(connection);
     }
 
@@ -150,42 +138,7 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
     }
 
     private JsonNode tokenRequest(Map<String, String> form) {
-        HttpRequest.Builder req = HttpRequest.newBuilder(connection.tokenUrl().orElseThrow()).timeout(TIMEOUT)
-                .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json");
-        Map<String, String> f = new LinkedHashMap<>(form);
-        String secret = connection.clientSecret().map(Secret::value).orElse(null);
-        if (connection.generic().basicAuth() && secret != null) {
-            String pair = URLEncoder.encode(connection.clientId(), StandardCharsets.UTF_8) + ":"
-                    + URLEncoder.encode(secret, StandardCharsets.UTF_8);
-            req.header("Authorization", "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)));
-        } else {
-            f.put("client_id", connection.clientId());
-            if (secret != null) {
-                f.put("client_secret", secret);
-            }
-        }
-        HttpResponse<String> response;
-        try {
-            response = http.send(req.POST(HttpRequest.BodyPublishers.ofString(form(f))).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT,
-                    "token endpoint unreachable (" + e.getClass().getSimpleName() + "); retrying with backoff", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
-        }
-        JsonNode body;
-        try {
-            body = json.readTree(response.body().isEmpty() ? "{}" : response.body());
-        } catch (IOException e) {
-            body = json.createObjectNode();
-        }
-        if (response.statusCode() / 100 != 2 || !body.hasNonNull("access_token")) {
-            throw TokenFailures.classify(connection.name(), response.statusCode(), body.path("error").asText(null),
-                    body.path("error_description").asText(null), null);
-        }
-        return body;
+        return requests.post(form);
     }
 
     /** Who signed in, from the id_token's claims if the provider sent one (for display only). */
@@ -211,7 +164,6 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
     }
 
     private static String form(Map<String, String> f) {
-        return f.entrySet().stream().map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
-                + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8)).collect(Collectors.joining("&"));
+        return TokenRequests.form(f);
     }
 }

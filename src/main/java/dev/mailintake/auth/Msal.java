@@ -66,17 +66,22 @@ final class Msal {
         }
     }
 
-    /** Waits for an msal4j call; failures come back classified (transient, re-authorize, admin must fix). */
-    static IAuthenticationResult await(String connection, CompletableFuture<IAuthenticationResult> call, long timeoutSeconds) {
+    /**
+     * Waits for an msal4j call; failures come back classified (transient, re-authorize, admin must fix).
+     *
+     * @param scope what the call asks for, named when the authority refuses it
+     */
+    static IAuthenticationResult await(String connection, String scope, CompletableFuture<IAuthenticationResult> call,
+                                       long timeoutSeconds) {
         try {
             return call.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TokenException(connection, TokenException.Kind.TRANSIENT, "interrupted", e);
         } catch (ExecutionException e) {
-            throw TokenFailures.classify(connection, e.getCause() == null ? e : e.getCause());
+            throw TokenFailures.classify(connection, scope, e.getCause() == null ? e : e.getCause());
         } catch (TimeoutException e) {
-            throw TokenFailures.classify(connection, e);
+            throw TokenFailures.classify(connection, scope, e);
         }
     }
 }

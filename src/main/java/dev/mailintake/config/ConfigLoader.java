@@ -34,6 +34,12 @@ public final class ConfigLoader {
             "client-secret-file", "client-certificate", "client-certificate-key", "client-certificate-password", "authority-host",
             "graph-base-url", "scopes", "instance-discovery", "trust-store", "trust-store-password", "authorize-url",
             "token-url", "scope-separator", "client-auth", "authorize-params");
+    /** Connection key families: {@code token-params.<form field name>}. */
+    static final String TOKEN_PARAMS = "token-params.";
+    private static final Pattern FORM_FIELD = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.~-]*");
+    /** Form fields the application sets itself from other keys; a token-params.* entry may not replace them. */
+    private static final Set<String> OWN_FORM_FIELDS = Set.of("grant_type", "client_id", "client_secret", "scope",
+            "code", "redirect_uri", "code_verifier", "refresh_token", "client_assertion", "client_assertion_type");
     static final Set<String> MAILBOX_KEYS = Set.of("connection", "protocol", "address", "folders.inbox",
             "folders.processed", "folders.error", "create-folders", "rules.require-attachment",
             "rules.allowed-attachment-types", "rules.max-size", "target", "poll", "concurrency",
@@ -68,8 +74,9 @@ public final class ConfigLoader {
 
     /** Loads or throws a {@link ConfigurationException} listing every problem. */
     public MailIntakeConfig load() {
-        Map<String, Map<String, String>> connectionProps = group(CONNECTIONS, CONNECTION_KEYS, "connection");
-        Map<String, Map<String, String>> mailboxProps = group(MAILBOXES, MAILBOX_KEYS, "mailbox");
+        Map<String, Map<String, String>> connectionProps = group(CONNECTIONS, CONNECTION_KEYS, Set.of(TOKEN_PARAMS),
+                "connection");
+        Map<String, Map<String, String>> mailboxProps = group(MAILBOXES, MAILBOX_KEYS, Set.of(), "mailbox");
         for (String key : props.keySet()) {
             if (!key.startsWith(CONNECTIONS) && !key.startsWith(MAILBOXES)
                     && !GLOBAL_KEYS.contains(key.substring(PREFIX.length()))) {
@@ -108,10 +115,8 @@ public final class ConfigLoader {
                     + " mailintake.admin.host=127.0.0.1 behind a reverse proxy");
         }
         AdminConfig admin = new AdminConfig(adminHost, adminPort, publicBase, adminPassword);
-        Optional<String> refreshCron = quartzCron(global.getOrDefault("refresh.cron", "0 5 * * * ?"));
-        if (refreshCron.isEmpty()) {
-            problems.add(PREFIX + "refresh.cron: give a cron, e.g. '0 5 * * * ?' or '5 * * * *' (five past every hour)");
-        }
+        Optional<String> refreshCron = cron(PREFIX + "refresh.cron", global.getOrDefault("refresh.cron", "0 5 * * * ?"),
+                "e.g. '5 * * * *' or '0 5 * * * ?' (five past every hour)");
         Duration refreshWindow;
         try {
             refreshWindow = Units.duration(global.getOrDefault("refresh.window", "30m"));
@@ -161,7 +166,7 @@ public final class ConfigLoader {
         return new MailIntakeConfig(dataDir, store, admin, refresh, Map.copyOf(connections), Map.copyOf(mailboxes));
     }
 
-    private Map<String, Map<String, String>> group(String prefix, Set<String> known, String what) {
+    private Map<String, Map<String, String>> group(String prefix, Set<String> known, Set<String> families, String what) {
         Map<String, Map<String, String>> groups = new TreeMap<>();
         for (Map.Entry<String, String> e : props.entrySet()) {
             if (!e.getKey().startsWith(prefix)) {
@@ -180,9 +185,11 @@ public final class ConfigLoader {
                         + "' must be lower-case letters, digits and '-', starting with a letter or digit");
                 continue;
             }
-            if (!known.contains(key)) {
+            if (!known.contains(key) && families.stream().noneMatch(key::startsWith)) {
+                Set<String> all = new TreeSet<>(known);
+                families.forEach(f -> all.add(f + "<name>"));
                 problems.add(e.getKey() + ": unknown " + what + " setting '" + key + "'"
-                        + suggestion(key, known) + "; known settings: " + String.join(", ", new TreeSet<>(known)));
+                        + suggestion(key, known) + "; known settings: " + String.join(", ", all));
                 continue;
             }
             groups.computeIfAbsent(name, n -> new TreeMap<>()).put(key, e.getValue());
@@ -218,9 +225,11 @@ public final class ConfigLoader {
             }
         });
         ConnectionConfig.GenericOAuth generic = ConnectionConfig.GenericOAuth.none();
+        Map<String, Secret> tokenParams = tokenParams(p, k, provider);
         if (provider == Provider.GENERIC) {
-            if (flow != Flow.DELEGATED) {
-                problems.add(k + "flow: generic OAuth2 providers sign in with flow=delegated");
+            if (flow == Flow.DEVICE_CODE) {
+                problems.add(k + "flow: generic OAuth2 providers support flow=delegated (an administrator signs in"
+                        + " in the browser) or flow=client-credentials (app tokens); device-code is for provider=microsoft");
             }
             if (certificate.isPresent()) {
                 problems.add(k + "client-certificate: generic OAuth2 providers take a client-secret");
@@ -232,11 +241,12 @@ public final class ConfigLoader {
             if (!auth.equals("post") && !auth.equals("basic")) {
                 problems.add(k + "client-auth: '" + auth + "' must be post (client_secret in the form) or basic (HTTP Basic)");
             }
+            boolean signsIn = flow == Flow.DELEGATED || p.containsKey("authorize-url");
             generic = new ConnectionConfig.GenericOAuth(
-                    Optional.ofNullable(uri(p, k, "authorize-url", null, true)),
-                    Optional.ofNullable(uri(p, k, "token-url", null, true)),
+                    Optional.ofNullable(signsIn ? providerUrl(p, k, "authorize-url") : null),
+                    Optional.ofNullable(providerUrl(p, k, "token-url")),
                     p.getOrDefault("scope-separator", " ").isEmpty() ? " " : p.getOrDefault("scope-separator", " "),
-                    auth.equals("basic"), p.getOrDefault("authorize-params", "").trim());
+                    auth.equals("basic"), p.getOrDefault("authorize-params", "").trim(), tokenParams);
         }
         if (flow == Flow.DEVICE_CODE && (secret.isPresent() || certificate.isPresent())) {
             problems.add(k + "flow: device-code connections are public clients: remove client-secret and"
@@ -410,9 +420,9 @@ public final class ConfigLoader {
 
     private Poll poll(Map<String, String> p, String k) {
         String v = p.getOrDefault("poll", "60s").trim();
-        Optional<String> cron = quartzCron(v);
-        if (cron.isPresent()) {
-            return new Poll(Duration.ZERO, cron);
+        if (Crons.looksLikeCron(v)) {
+            Optional<String> cron = cron(k + "poll", v, "e.g. poll=0 9 * * 1-5 (09:00 Monday to Friday) or poll=*/15 * * * *");
+            return new Poll(cron.isPresent() ? Duration.ZERO : Duration.ofMinutes(1), cron);
         }
         try {
             Duration d = Units.duration(v);
@@ -426,26 +436,63 @@ public final class ConfigLoader {
         }
     }
 
-    /**
-     * A Quartz cron from the 5-field Unix form users know ("5 * * * *": seconds first and '?' in one day field are
-     * added) or a 6/7-field Quartz cron as it is; empty if {@code v} is no cron.
-     */
-    static Optional<String> quartzCron(String v) {
-        String[] fields = v.trim().split("\\s+");
-        if (fields.length == 5) {
-            String dom = fields[2];
-            String dow = fields[4];
-            if (dow.equals("*")) {
-                dow = "?";
-            } else if (dom.equals("*")) {
-                dom = "?";
+    /** The Quartz form of a 5-field Unix or 6/7-field Quartz cron; empty (and a problem for {@code key}) if invalid. */
+    private Optional<String> cron(String key, String v, String example) {
+        try {
+            return Optional.of(Crons.toQuartz(v));
+        } catch (IllegalArgumentException e) {
+            problems.add(key + ": " + e.getMessage() + "; give a cron, " + example);
+            return Optional.empty();
+        }
+    }
+
+    /** {@code token-params.<name> = <value>}: extra form fields of a generic provider's token requests. */
+    private Map<String, Secret> tokenParams(Map<String, String> p, String k, Provider provider) {
+        Map<String, Secret> params = new TreeMap<>();
+        p.forEach((key, value) -> {
+            if (!key.startsWith(TOKEN_PARAMS)) {
+                return;
             }
-            return Optional.of("0 " + fields[0] + " " + fields[1] + " " + dom + " " + fields[3] + " " + dow);
+            String name = key.substring(TOKEN_PARAMS.length());
+            if (provider != Provider.GENERIC) {
+                problems.add(k + key + ": token-params are for provider=generic connections; msal4j builds Microsoft's"
+                        + " token requests");
+            } else if (!FORM_FIELD.matcher(name).matches()) {
+                problems.add(k + key + ": '" + name + "' is not a form field name; use letters, digits, '_', '-', '.'"
+                        + " or '~', e.g. " + k + TOKEN_PARAMS + "username");
+            } else if (OWN_FORM_FIELDS.contains(name)) {
+                problems.add(k + key + ": " + name + " is set by the application (from client-id, client-secret,"
+                        + " scopes and flow); remove " + key);
+            } else if (value == null || value.isBlank()) {
+                problems.add(k + key + ": empty; give the value (a secret one as {{env:VAR}}) or remove the key");
+            } else {
+                params.put(name, new Secret(value.trim()));
+            }
+        });
+        return params;
+    }
+
+    /** A generic provider's endpoint: https, or http on a loopback host (a test server, a sidecar). */
+    private URI providerUrl(Map<String, String> p, String k, String key) {
+        String v = blankToNull(p.get(key));
+        if (v == null) {
+            problems.add(k + key + ": missing; give the provider's " + key.replace('-', ' ') + " (https)");
+            return null;
         }
-        if (fields.length == 6 || fields.length == 7) {
-            return Optional.of(v.trim());
+        URI u;
+        try {
+            u = URI.create(v.trim());
+        } catch (IllegalArgumentException e) {
+            problems.add(k + key + ": '" + v.trim() + "' is not a URL");
+            return null;
         }
-        return Optional.empty();
+        if (u.getHost() == null || !("https".equals(u.getScheme()) || "http".equals(u.getScheme()))) {
+            problems.add(k + key + ": '" + v.trim() + "' must be an absolute https URL");
+        } else if ("http".equals(u.getScheme()) && !isLoopbackHost(u.getHost())) {
+            problems.add(k + key + ": '" + v.trim() + "' must be https; http is allowed only for a loopback host"
+                    + " (localhost, 127.*, ::1), e.g. a test server or a sidecar on this machine");
+        }
+        return u;
     }
 
     private RequestBudget budget(Map<String, String> p, String k) {

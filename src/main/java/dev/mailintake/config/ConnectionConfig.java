@@ -3,6 +3,7 @@ package dev.mailintake.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,11 +37,17 @@ public record ConnectionConfig(
      * @param scopeSeparator  how scopes are joined in requests (space by default; some providers want a comma)
      * @param basicAuth       send the client credentials as HTTP Basic instead of in the form
      * @param authorizeParams extra parameters for the authorize request, e.g. {@code access_type=offline} for Google
+     * @param tokenParams     extra form fields of every token request ({@code token-params.<name>}), in key order;
+     *                        their values are kept as secrets: never printed
      */
     public record GenericOAuth(Optional<URI> authorizeUrl, Optional<URI> tokenUrl, String scopeSeparator,
-                               boolean basicAuth, String authorizeParams) {
+                               boolean basicAuth, String authorizeParams, Map<String, Secret> tokenParams) {
+        public GenericOAuth {
+            tokenParams = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(tokenParams));
+        }
+
         public static GenericOAuth none() {
-            return new GenericOAuth(Optional.empty(), Optional.empty(), " ", false, "");
+            return new GenericOAuth(Optional.empty(), Optional.empty(), " ", false, "", Map.of());
         }
     }
 

@@ -7,6 +7,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
     private static Map<String, String> valid() {
@@ -122,6 +124,168 @@ class ConfigLoaderTest {
         assertThat(p.cron()).contains("0 5 * * * ?");
         m.put("mailintake.mailboxes.invoices.poll", "0 */5 * * * ?");
         assertThat(new ConfigLoader(m).load().mailboxes().get("invoices").poll().cron()).contains("0 */5 * * * ?");
+    }
+
+    /** Unix day-of-week 0 and 7 are Sunday, Quartz's 1 is Sunday: every form must land on the same days. */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+            "0 9 * * 1-5      | 0 0 9 ? * 2-6",
+            "0 9 * * MON-FRI  | 0 0 9 ? * 2-6",
+            "0 9 * * mon-fri  | 0 0 9 ? * 2-6",
+            "* * * * 0        | 0 * * ? * 1",
+            "* * * * 7        | 0 * * ? * 1",
+            "0 9 * * SUN      | 0 0 9 ? * 1",
+            "0 9 * * 0,6      | 0 0 9 ? * 1,7",
+            "0 9 * * SAT,SUN  | 0 0 9 ? * 7,1",
+            "0 9 * * 1-5/2    | 0 0 9 ? * 2-6/2",
+            "0 9 * * 5-7      | 0 0 9 ? * 6-1",
+            "*/15 * * * *     | 0 */15 * * * ?",
+            "5 * * * *        | 0 5 * * * ?",
+            "0 9 1-5 * *      | 0 0 9 1-5 * ?",
+            "0 0 * JAN,feb *  | 0 0 0 * 1,2 ?",
+            "0 */5 * * * ?    | 0 */5 * * * ?",
+            "0 0 9 ? * MON-FRI | 0 0 9 ? * MON-FRI",
+            "0 0 9 ? * 2-6 2027 | 0 0 9 ? * 2-6 2027",
+    })
+    void convertsUnixCronsToQuartzWithTheRightWeekdays(String cron, String quartz) {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", cron);
+        m.put("mailintake.refresh.cron", cron);
+        MailIntakeConfig c = new ConfigLoader(m).load();
+        assertThat(c.mailboxes().get("invoices").poll().cron()).contains(quartz);
+        assertThat(c.refresh().cron()).isEqualTo(quartz);
+    }
+
+    @Test
+    void theWeekdayCronFiresNextOnMondayFromASaturday() throws Exception {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", "0 9 * * 1-5");
+        String quartz = new ConfigLoader(m).load().mailboxes().get("invoices").poll().cron().orElseThrow();
+        org.quartz.CronExpression e = new org.quartz.CronExpression(quartz);
+        e.setTimeZone(java.util.TimeZone.getTimeZone("UTC"));
+        java.time.Instant saturday = java.time.Instant.parse("2026-11-21T12:00:00Z");
+        assertThat(saturday.atZone(java.time.ZoneOffset.UTC).getDayOfWeek()).isEqualTo(java.time.DayOfWeek.SATURDAY);
+        java.util.List<java.time.DayOfWeek> days = new java.util.ArrayList<>();
+        java.util.Date t = java.util.Date.from(saturday);
+        for (int i = 0; i < 6; i++) {
+            t = e.getNextValidTimeAfter(t);
+            days.add(t.toInstant().atZone(java.time.ZoneOffset.UTC).getDayOfWeek());
+        }
+        assertThat(t.toInstant().atZone(java.time.ZoneOffset.UTC).getHour()).isEqualTo(9);
+        assertThat(days).containsExactly(java.time.DayOfWeek.MONDAY, java.time.DayOfWeek.TUESDAY,
+                java.time.DayOfWeek.WEDNESDAY, java.time.DayOfWeek.THURSDAY, java.time.DayOfWeek.FRIDAY,
+                java.time.DayOfWeek.MONDAY);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "61 * * * *        | '61 * * * *' is not a valid Unix cron (minute hour day-of-month month day-of-week; day-of-week 0-7 or SUN-SAT): Value 61 not in range [0, 59]",
+            "0 9 * * 8         | '0 9 * * 8' is not a valid Unix cron",
+            "0 9 * * FUN       | '0 9 * * FUN' is not a valid Unix cron",
+            "0 9 1 * 1         | '0 9 1 * 1' restricts both the day of the month and the day of the week; Unix cron runs when either matches, which Quartz cannot express: set one of them to *",
+            "0 5 * * * *       | '0 5 * * * *' is not a valid Quartz cron (seconds minutes hours day-of-month month day-of-week [year], '?' in one of the day fields, day-of-week 1-7 = SUN-SAT): Support for specifying both a day-of-week AND a day-of-month parameter is not implemented.",
+            "0 0 25 * * ?      | '0 0 25 * * ?' is not a valid Quartz cron",
+            "0 0 9 ? * 0       | '0 0 9 ? * 0' is not a valid Quartz cron",
+    })
+    void refusesInvalidCronsAtStartUpByKeyWithTheFix(String cron, String why) {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.poll", cron);
+        m.put("mailintake.refresh.cron", cron);
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> {
+                    assertThat(e.problems()).hasSize(2);
+                    assertThat(e.problems().stream().filter(pr -> pr.startsWith("mailintake.mailboxes.invoices.poll: " + why)))
+                            .singleElement().asString().contains("; give a cron, e.g. poll=0 9 * * 1-5");
+                    assertThat(e.problems().stream().filter(pr -> pr.startsWith("mailintake.refresh.cron: " + why)))
+                            .singleElement().asString().contains("; give a cron, e.g. '5 * * * *'");
+                });
+    }
+
+    private static Map<String, String> genericClientCredentials() {
+        Map<String, String> m = valid();
+        m.remove("mailintake.connections.contoso.tenant-id");
+        m.put("mailintake.connections.contoso.provider", "generic");
+        m.put("mailintake.connections.contoso.flow", "client-credentials");
+        m.put("mailintake.connections.contoso.token-url", "http://127.0.0.1:8089/oauth/token");
+        m.put("mailintake.connections.contoso.scopes", "mail.read");
+        m.put("mailintake.mailboxes.invoices.protocol", "imap");
+        return m;
+    }
+
+    @Test
+    void genericProvidersTakeClientCredentialsWithTokenParamsAndBasicAuth() {
+        Map<String, String> m = genericClientCredentials();
+        m.put("mailintake.connections.contoso.client-auth", "basic");
+        m.put("mailintake.connections.contoso.token-params.username", "alice@example.test");
+        m.put("mailintake.connections.contoso.token-params.audience", "imap");
+        ConnectionConfig cc = new ConfigLoader(m).load().connections().get("contoso");
+        assertThat(cc.flow()).isEqualTo(Flow.CLIENT_CREDENTIALS);
+        assertThat(cc.tokenUrl()).contains(java.net.URI.create("http://127.0.0.1:8089/oauth/token"));
+        assertThat(cc.authorizeUrl()).isEmpty();
+        assertThat(cc.generic().basicAuth()).isTrue();
+        assertThat(cc.generic().tokenParams()).containsOnlyKeys("audience", "username");
+        assertThat(cc.generic().tokenParams().get("username").value()).isEqualTo("alice@example.test");
+        assertThat(cc.generic().tokenParams().toString()).doesNotContain("alice");
+        assertThat(cc.scopes()).containsExactly("mail.read");
+
+        m.put("mailintake.connections.contoso.token-url", "https://[::1]:8443/token");
+        assertThat(new ConfigLoader(m).load().connections().get("contoso").tokenUrl()).isPresent();
+        m.put("mailintake.connections.contoso.token-url", "http://localhost:8089/token");
+        assertThat(new ConfigLoader(m).load().connections().get("contoso").tokenUrl()).isPresent();
+    }
+
+    @Test
+    void genericEndpointsAreHttpsUnlessOnThisMachine() {
+        Map<String, String> m = genericClientCredentials();
+        m.put("mailintake.connections.contoso.token-url", "http://idp.example.com/oauth/token");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).isInstanceOfSatisfying(ConfigurationException.class,
+                e -> assertThat(e.problems()).containsExactly("mailintake.connections.contoso.token-url:"
+                        + " 'http://idp.example.com/oauth/token' must be https; http is allowed only for a loopback host"
+                        + " (localhost, 127.*, ::1), e.g. a test server or a sidecar on this machine"));
+        m.put("mailintake.connections.contoso.flow", "delegated");
+        m.put("mailintake.connections.contoso.token-url", "https://idp.example.com/oauth/token");
+        m.put("mailintake.connections.contoso.authorize-url", "http://10.0.0.5/authorize");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).hasMessageContaining(
+                "mailintake.connections.contoso.authorize-url: 'http://10.0.0.5/authorize' must be https; http is"
+                        + " allowed only for a loopback host");
+    }
+
+    @Test
+    void genericClientCredentialsAreCheckedByKey() {
+        Map<String, String> m = genericClientCredentials();
+        m.remove("mailintake.connections.contoso.token-url");
+        m.put("mailintake.connections.contoso.token-params.client_secret", "x");
+        m.put("mailintake.connections.contoso.token-params.bad name", "x");
+        m.put("mailintake.connections.contoso.token-params.empty", " ");
+        m.put("mailintake.connections.fabrikam.tenant-id", "t2");
+        m.put("mailintake.connections.fabrikam.client-id", "c2");
+        m.put("mailintake.connections.fabrikam.client-secret", "s2");
+        m.put("mailintake.connections.fabrikam.token-params.username", "bob");
+        m.put("mailintake.connections.fabrikam.token-param.username", "bob");
+        assertThatThrownBy(() -> new ConfigLoader(m).load()).isInstanceOfSatisfying(ConfigurationException.class,
+                e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "mailintake.connections.contoso.token-url: missing; give the provider's token url (https)",
+                        "mailintake.connections.contoso.token-params.client_secret: client_secret is set by the"
+                                + " application (from client-id, client-secret, scopes and flow); remove"
+                                + " token-params.client_secret",
+                        "mailintake.connections.contoso.token-params.bad name: 'bad name' is not a form field name;"
+                                + " use letters, digits, '_', '-', '.' or '~', e.g."
+                                + " mailintake.connections.contoso.token-params.username",
+                        "mailintake.connections.contoso.token-params.empty: empty; give the value (a secret one as"
+                                + " {{env:VAR}}) or remove the key",
+                        "mailintake.connections.fabrikam.token-params.username: token-params are for provider=generic"
+                                + " connections; msal4j builds Microsoft's token requests",
+                        "mailintake.connections.fabrikam.token-param.username: unknown connection setting"
+                                + " 'token-param.username'; known settings: authority-host, authorize-params,"
+                                + " authorize-url, client-auth, client-certificate, client-certificate-key,"
+                                + " client-certificate-password, client-id, client-secret, client-secret-file, flow,"
+                                + " graph-base-url, instance-discovery, provider, scope-separator, scopes, tenant-id,"
+                                + " token-params.<name>, token-url, trust-store, trust-store-password"));
+        Map<String, String> d = genericClientCredentials();
+        d.put("mailintake.connections.contoso.flow", "device-code");
+        d.remove("mailintake.connections.contoso.client-secret");
+        assertThatThrownBy(() -> new ConfigLoader(d).load()).hasMessageContaining(
+                "mailintake.connections.contoso.flow: generic OAuth2 providers support flow=delegated");
     }
 
     @Test
