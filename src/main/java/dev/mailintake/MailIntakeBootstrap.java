@@ -37,6 +37,7 @@ import dev.mailintake.intake.MessageTarget;
 import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
 import dev.mailintake.ops.ConnectionHealthCheck;
+import dev.mailintake.ops.HealthEndpoint;
 import dev.mailintake.ops.MailIntakeMetrics;
 import dev.mailintake.ops.MailboxHealthCheck;
 import dev.mailintake.store.GrantStore;
@@ -161,6 +162,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                     new ConnectionHealthCheck(c, java.util.Optional.ofNullable(delegated.get(c)), tokens)));
         }
         try {
+            camel.addStartupListener(new HealthEndpoint("/observe/health"));
             camel.addStartupListener(new MailIntakeMetrics(mailboxes, config.connections().keySet(),
                     delegated.values(), tokens));
         } catch (Exception e) {

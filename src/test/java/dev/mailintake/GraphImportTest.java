@@ -134,8 +134,8 @@ class GraphImportTest {
         }
         assertThat(mailboxCheck).isNotNull();
         assertThat(mailboxCheck.path("status").asText()).isEqualTo("DOWN");
-        // Camel 4.18's health JSON escapes '/' twice ("Inbox\/Processed" after parsing); the text is otherwise ours
-        assertThat(mailboxCheck.path("message").asText().replace("\\/", "/")).contains("ambiguous")
+        // parses to the plain text (Camel 4.18's own handler escaped '/' twice: "Inbox\/Processed")
+        assertThat(mailboxCheck.path("message").asText()).contains("ambiguous")
                 .contains("'Inbox/Processed'").contains("'Archive/Processed'");
         assertThat(box.messagesIn("inbox")).hasSize(1);
         assertThat(Delivered.messageDirs(out())).isEmpty();
