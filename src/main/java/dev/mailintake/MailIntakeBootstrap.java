@@ -95,6 +95,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         ObjectMapper json = new ObjectMapper();
 
         store = new Store(config.store());
+        try {
+            configure(camel, config, json);
+        } catch (RuntimeException | Error e) {
+            // whatever fails after the store opened must not leave it open (an H2 file stays locked)
+            close();
+            throw e;
+        }
+    }
+
+    /** Everything after the store is open: beans, bindings, routes. */
+    private void configure(CamelContext camel, MailIntakeConfig config, ObjectMapper json) {
         Ledger ledger = new Ledger(store.dataSource(), clock);
         List<String> problems = new ArrayList<>();
         SecretBox box;
@@ -122,7 +133,6 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             }
         });
         if (!problems.isEmpty()) {
-            store.close();
             throw new ConfigurationException(problems);
         }
         TokenService tokens = new TokenService(sources, clock, TOKEN_MARGIN);
