@@ -36,6 +36,7 @@ import dev.mailintake.intake.MessageMetadata;
 import dev.mailintake.intake.MessageTarget;
 import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
+import dev.mailintake.intake.SweptLeftovers;
 import dev.mailintake.ops.ConnectionHealthCheck;
 import dev.mailintake.ops.HealthEndpoint;
 import dev.mailintake.ops.MailIntakeMetrics;
@@ -48,6 +49,7 @@ import dev.mailintake.web.AdminAccess;
 import dev.mailintake.web.AuthorizationFlow;
 import dev.mailintake.web.StatusPage;
 import dev.mailintake.store.Store;
+import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -97,6 +99,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         ObjectMapper json = new ObjectMapper();
 
         store = new Store(config.store());
+        try {
+            configure(camel, config, json);
+        } catch (RuntimeException | Error e) {
+            // whatever fails after the store opened must not leave it open (an H2 file stays locked)
+            close();
+            throw e;
+        }
+    }
+
+    /** Everything after the store is open: beans, bindings, routes. */
+    private void configure(CamelContext camel, MailIntakeConfig config, ObjectMapper json) {
         Ledger ledger = new Ledger(store.dataSource(), clock);
         List<String> problems = new ArrayList<>();
         SecretBox box;
@@ -126,7 +139,6 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             }
         });
         if (!problems.isEmpty()) {
-            store.close();
             throw new ConfigurationException(problems);
         }
         TokenService tokens = new TokenService(sources, clock, TOKEN_MARGIN);
@@ -137,6 +149,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             camel.getComponent(scheme, HttpComponent.class).setAutomaticRetriesDisabled(true);
         }
         Mailboxes mailboxes = mailboxes(camel, config, tokens, json);
+        sweepLeftovers(mailboxes);
         MessageIntake intake = new MessageIntake(mailboxes, ledger, new MimeInspector(), new RuleChecker(),
                 new MessageMetadata(clock), camel, clock);
 
@@ -199,6 +212,19 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             list.add(new Mailbox(mc, gateway, target, new MailboxStatus(mc.name(), mc.enabled()), "import-" + mc.name()));
         }
         return new Mailboxes(list);
+    }
+
+    /** Before any import runs: what interrupted imports (a crash, kill -9) left in the targets' spools. */
+    private static void sweepLeftovers(Mailboxes mailboxes) {
+        for (Mailbox mb : mailboxes.all()) {
+            try {
+                SweptLeftovers swept = mb.target().sweepLeftovers();
+                LOG.info("mailbox '{}': removed {} leftover(s) of interrupted imports from {}", mb.name(),
+                        swept.removed(), swept.spool());
+            } catch (IOException e) {
+                LOG.warn("mailbox '{}': cannot remove leftovers of interrupted imports: {}", mb.name(), e.getMessage());
+            }
+        }
     }
 
     private GraphMailbox graphMailbox(CamelContext camel, MailboxConfig mc, ConnectionConfig cc, MailboxTokens tokens,

@@ -180,7 +180,7 @@ class GraphImportFailuresTest {
     @Test
     void configurationProblemsAreAllReportedAndNothingStarts() {
         Map<String, String> s = settings();
-        s.put("mailintake.mailboxes.invoices.folders.inbox", "/Inbox");
+        s.put("mailintake.mailboxes.invoices.folders.inbox", "Inbox/");
         s.put("mailintake.mailboxes.invoices.rules.max-size", "huge");
         s.put("mailintake.connections.contoso.tenant-id", "");
         s.put("mailintake.mailboxes.orders.connection", "contoso");

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.intake.MailboxStatus;
+import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.testsupport.Delivered;
 import dev.mailintake.testsupport.Fault;
 import dev.mailintake.testsupport.FakeMailbox;
@@ -136,9 +138,65 @@ class GraphImportTest {
         assertThat(mailboxCheck.path("status").asText()).isEqualTo("DOWN");
         // parses to the plain text (Camel 4.18's own handler escaped '/' twice: "Inbox\/Processed")
         assertThat(mailboxCheck.path("message").asText()).contains("ambiguous")
-                .contains("'Inbox/Processed'").contains("'Archive/Processed'");
+                .contains("'/Inbox/Processed'").contains("'/Archive/Processed'")
+                .contains("mailintake.mailboxes.invoices.folders.processed=/Inbox/Processed or"
+                        + " mailintake.mailboxes.invoices.folders.processed=/Archive/Processed");
         assertThat(box.messagesIn("inbox")).hasSize(1);
         assertThat(Delivered.messageDirs(out())).isEmpty();
+    }
+
+    private MailboxStatus status(String mailbox) {
+        return app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class).get(mailbox).status();
+    }
+
+    @Test
+    void aBareWellKnownNameThatOtherFoldersShareIsRefusedNamingEveryMatch() {
+        box.createFolder("inbox", "Projects");
+        box.createFolder("Inbox/Projects", "Archive");
+        box.addMessage("inbox", Mimes.pdfMessage("<wk@example.com>", "wk", 100), T0);
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.folders.processed", "Archive");
+        app = TestApp.start(s);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> status("invoices").state() == MailboxStatus.State.FAILED);
+        assertThat(status("invoices").reason().orElseThrow()).contains("folder name 'Archive' is ambiguous")
+                .contains("'/Archive', '/Inbox/Projects/Archive'")
+                .contains("give the one you mean as a path from the root:"
+                        + " mailintake.mailboxes.invoices.folders.processed=/Archive or"
+                        + " mailintake.mailboxes.invoices.folders.processed=/Inbox/Projects/Archive");
+        assertThat(box.messagesIn("inbox")).hasSize(1);
+        assertThat(box.messagesIn("archive")).isEmpty();
+        assertThat(Delivered.messageDirs(out())).isEmpty();
+    }
+
+    @Test
+    void aPathFromTheRootAndTheWellKnownFormNameOneFolderEach() {
+        box.createFolder("inbox", "Projects");
+        box.createFolder("Inbox/Projects", "Archive");
+        box.addMessage("inbox", Mimes.pdfMessage("<root@example.com>", "with attachment", 100), T0);
+        box.addMessage("inbox", Mimes.plain("<nested@example.com>", "no attachment"), T0.plusSeconds(1));
+        FakeMailbox orders = fake.mailbox("orders@contoso.test");
+        orders.createFolder("inbox", "Error");
+        orders.createFolder("inbox", "Archive");
+        orders.addMessage("inbox", Mimes.pdfMessage("<wk@example.com>", "well-known", 100), T0);
+        Map<String, String> s = settings();
+        s.put("mailintake.mailboxes.invoices.folders.processed", "/Archive");
+        s.put("mailintake.mailboxes.invoices.folders.error", "/Inbox/Projects/Archive");
+        s.put("mailintake.mailboxes.invoices.rules.require-attachment", "true");
+        s.put("mailintake.mailboxes.orders.connection", "contoso");
+        s.put("mailintake.mailboxes.orders.address", "orders@contoso.test");
+        s.put("mailintake.mailboxes.orders.poll", "1s");
+        s.put("mailintake.mailboxes.orders.folders.processed", "well-known:archive");
+        s.put("mailintake.mailboxes.orders.target", "folder:" + tmp.resolve("orders-out"));
+        app = TestApp.start(s);
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("inbox").isEmpty()
+                && orders.messagesIn("inbox").isEmpty());
+        assertThat(box.messagesIn("archive")).extracting(m -> m.internetMessageId()).containsExactly("<root@example.com>");
+        assertThat(box.messagesIn("Inbox/Projects/Archive")).extracting(m -> m.internetMessageId())
+                .containsExactly("<nested@example.com>");
+        assertThat(orders.messagesIn("archive")).extracting(m -> m.internetMessageId()).containsExactly("<wk@example.com>");
+        assertThat(orders.messagesIn("Inbox/Archive")).isEmpty();
     }
 
     @Test

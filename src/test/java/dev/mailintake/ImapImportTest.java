@@ -457,14 +457,35 @@ class ImapImportTest {
     }
 
     @Test
-    void anAmbiguousFolderNameStopsTheMailboxListingEveryMatch() {
-        imap.createFolder(ADDRESS, "Archive").createFolder(ADDRESS, "Archive/Done")
+    void anAmbiguousFolderNameStopsTheMailboxListingEveryMatchAsAPathFromTheRoot() {
+        // a top-level Done is one match among the others, not a silent winner
+        imap.createFolder(ADDRESS, "Done").createFolder(ADDRESS, "Archive").createFolder(ADDRESS, "Archive/Done")
                 .createFolder(ADDRESS, "Old").createFolder(ADDRESS, "Old/Done");
+        imap.append(ADDRESS, "INBOX", Mimes.pdfMessage("<amb@example.com>", "amb", 500), T0);
         Map<String, String> s = settings();
         s.put(K + "folders.processed", "Done");
         app = TestApp.start(s);
         await().atMost(Duration.ofSeconds(20)).until(() -> status().state() == MailboxStatus.State.FAILED);
-        assertThat(status().reason().orElseThrow()).contains("ambiguous").contains("Archive/Done").contains("Old/Done");
+        assertThat(status().reason().orElseThrow())
+                .contains("= Done is ambiguous: 3 folders have this name (/Archive/Done, /Done, /Old/Done)")
+                .contains("give the one you mean as a path from the root: " + K + "folders.processed=/Archive/Done or "
+                        + K + "folders.processed=/Done or " + K + "folders.processed=/Old/Done");
+        assertThat(imap.messages(ADDRESS, "INBOX")).hasSize(1);
+        assertThat(imap.messages(ADDRESS, "Done")).isEmpty();
+    }
+
+    @Test
+    void aPathFromTheRootNamesOneFolderOfAnAmbiguousName() {
+        imap.createFolder(ADDRESS, "Done").createFolder(ADDRESS, "Archive").createFolder(ADDRESS, "Archive/Done");
+        imap.append(ADDRESS, "INBOX", Mimes.pdfMessage("<top@example.com>", "top", 500), T0);
+        Map<String, String> s = settings();
+        s.put(K + "folders.inbox", "well-known:inbox");
+        s.put(K + "folders.processed", "/Done");
+        s.put(K + "folders.error", "/Archive/Done");
+        app = TestApp.start(s);
+        await().atMost(Duration.ofSeconds(20)).until(() -> imap.messages(ADDRESS, "Done").size() == 1);
+        assertThat(imap.messages(ADDRESS, "INBOX")).isEmpty();
+        assertThat(imap.messages(ADDRESS, "Archive/Done")).isEmpty();
     }
 
     private static int freePort() throws Exception {

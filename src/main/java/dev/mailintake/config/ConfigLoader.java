@@ -319,8 +319,13 @@ public final class ConfigLoader {
         }
         if (protocol == Protocol.IMAP) {
             for (String key : List.of("folders.inbox", "folders.processed", "folders.error")) {
-                if (p.getOrDefault(key, "").trim().startsWith("id:")) {
+                String v = p.getOrDefault(key, "").trim();
+                if (v.startsWith("id:")) {
                     problems.add(k + key + ": IMAP folders have no ids; give a path (INBOX/Processed) or a folder name");
+                } else if (v.startsWith(Folders.WELL_KNOWN_PREFIX) && !v.equalsIgnoreCase(Folders.WELL_KNOWN_PREFIX + "inbox")
+                        && Folders.WELL_KNOWN.contains(v.substring(Folders.WELL_KNOWN_PREFIX.length()).toLowerCase(Locale.ROOT))) {
+                    problems.add(k + key + ": IMAP's only well-known folder is well-known:inbox; give a path from the"
+                            + " root (/" + v.substring(Folders.WELL_KNOWN_PREFIX.length()) + ") or a folder name");
                 }
             }
         }
@@ -388,8 +393,14 @@ public final class ConfigLoader {
 
     private String folder(Map<String, String> p, String k, String key, String dflt) {
         String v = p.getOrDefault(key, dflt).trim();
-        if (v.isEmpty() || v.startsWith("/") || v.endsWith("/") || v.contains("//")) {
-            problems.add(k + key + ": '" + v + "' is not a folder; give a well-known name (inbox), a path (Inbox/Scans), an id (id:AAMk...) or a folder name");
+        // a leading '/' is the path from the root (/Archive); no empty segment anywhere
+        if (v.isEmpty() || v.endsWith("/") || v.contains("//")) {
+            problems.add(k + key + ": '" + v + "' is not a folder; give a well-known name (inbox, well-known:archive),"
+                    + " a path (Inbox/Scans), a path from the root (/Archive), an id (id:AAMk...) or a folder name");
+        } else if (v.startsWith(Folders.WELL_KNOWN_PREFIX)
+                && !Folders.WELL_KNOWN.contains(v.substring(Folders.WELL_KNOWN_PREFIX.length()).toLowerCase(Locale.ROOT))) {
+            problems.add(k + key + ": '" + v.substring(Folders.WELL_KNOWN_PREFIX.length()) + "' is not a well-known"
+                    + " folder name; give one of " + new TreeSet<>(Folders.WELL_KNOWN));
         }
         return v;
     }

@@ -102,77 +102,102 @@ public final class GraphClient {
         boolean renewedToken = false;
         AccessToken token = tokens.token();
         for (int attempt = 1; ; attempt++) {
-            Response response;
-            try {
-                gate.enter();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new TransientFailure("interrupted while waiting to call Graph", e);
+            Attempt<T> outcome = attempt(attempt, method, url, payload, reader, token, renewedToken);
+            if (outcome instanceof Attempt.Success<T> success) {
+                return success.value();
             }
-            Exchange exchange = http.createExchange();
-            try {
-                response = call(exchange, method, url, payload, token);
-                if (response.status() >= 200 && response.status() < 300) {
-                    try {
-                        return reader.read(response.body());
-                    } catch (IOException e) {
-                        failedAttempt(attempt, method, url, "body interrupted: " + e.getMessage(), null, e);
-                        continue;
-                    }
-                }
-                JsonNode error = errorBody(response.body());
-                if (response.status() == 401) {
-                    if (renewedToken) {
-                        throw new MailboxFailure("mailbox '" + mailbox + "': Graph refused a freshly issued token (401 "
-                                + errorCode(error) + "); check that the app registration has the Mail.ReadWrite"
-                                + " permission with admin consent for connection '" + tokens.connection() + "'");
-                    }
-                    LOG.info("mailbox '{}': Graph answered 401 ({}); getting a fresh token and retrying once",
-                            mailbox, errorCode(error));
-                    token = tokens.renew(token);
-                    renewedToken = true;
-                    attempt--;
-                    continue;
-                }
-                if (response.status() == 429 || response.status() == 503 || response.status() == 504
-                        || response.status() == 500 || response.status() == 502) {
-                    failedAttempt(attempt, method, url, response.status() + " " + errorCode(error),
-                            response.retryAfter(), null);
-                    continue;
-                }
-                if (response.status() == 403) {
-                    throw new MailboxFailure("mailbox '" + mailbox + "': access denied by Graph (403 " + errorCode(error)
-                            + "); app-only: grant the app Mail.ReadWrite (application) with admin consent and check"
-                            + " ApplicationAccessPolicy / RBAC for Applications; delegated: the signed-in user needs"
-                            + " Full Access to this mailbox and Mail.ReadWrite.Shared must be consented");
-                }
-                if (response.status() == 404 && ("ErrorInvalidUser".equals(errorCode(error))
-                        || "MailboxNotEnabledForRESTAPI".equals(errorCode(error))
-                        || "ResourceNotFound".equals(errorCode(error)) && url.matches(".*/users/[^/]+$"))) {
-                    throw new MailboxFailure("mailbox '" + mailbox + "': Graph does not know this mailbox ("
-                            + errorCode(error) + "); check the address and that it is an Exchange Online mailbox");
-                }
-                throw new GraphException(response.status(), errorCode(error), errorMessage(error));
-            } catch (IOException e) {
-                failedAttempt(attempt, method, url, e.getClass().getSimpleName() + ": " + e.getMessage(), null, e);
-            } finally {
-                gate.leave();
-                done(exchange);
+            if (outcome instanceof Attempt.Unauthorized<T> unauthorized) {
+                LOG.info("mailbox '{}': Graph answered 401 ({}); getting a fresh token and retrying once",
+                        mailbox, unauthorized.code());
+                token = tokens.renew(token);
+                renewedToken = true;
+                attempt--;
+                continue;
             }
+            // the attempt has given back its gate slot and its response: only now wait
+            backOff(attempt, method, url, (Attempt.Retry<T>) outcome);
         }
     }
 
-    private void failedAttempt(int attempt, String method, String url, String what, Duration retryAfter, Throwable cause) {
+    /**
+     * One request. It holds a slot of the mailbox's gate and the HTTP response only while it runs: both are released
+     * before this returns, whatever the outcome, so a backoff never holds them.
+     */
+    private <T> Attempt<T> attempt(int attempt, String method, String url, String payload, BodyReader<T> reader,
+                                   AccessToken token, boolean renewedToken) {
+        try {
+            gate.enter();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TransientFailure("interrupted while waiting to call Graph", e);
+        }
+        Exchange exchange = http.createExchange();
+        try {
+            Response response = call(exchange, method, url, payload, token);
+            if (response.status() >= 200 && response.status() < 300) {
+                try {
+                    return new Attempt.Success<>(reader.read(response.body()));
+                } catch (IOException e) {
+                    return retry(attempt, "body interrupted: " + e.getMessage(), null, e);
+                }
+            }
+            JsonNode error = errorBody(response.body());
+            if (response.status() == 401) {
+                if (renewedToken) {
+                    throw new MailboxFailure("mailbox '" + mailbox + "': Graph refused a freshly issued token (401 "
+                            + errorCode(error) + "); check that the app registration has the Mail.ReadWrite"
+                            + " permission with admin consent for connection '" + tokens.connection() + "'");
+                }
+                return new Attempt.Unauthorized<>(errorCode(error));
+            }
+            if (response.status() == 429 || response.status() == 503 || response.status() == 504
+                    || response.status() == 500 || response.status() == 502) {
+                return retry(attempt, response.status() + " " + errorCode(error), response.retryAfter(), null);
+            }
+            if (response.status() == 403) {
+                throw new MailboxFailure("mailbox '" + mailbox + "': access denied by Graph (403 " + errorCode(error)
+                        + "); app-only: grant the app Mail.ReadWrite (application) with admin consent and check"
+                        + " ApplicationAccessPolicy / RBAC for Applications; delegated: the signed-in user needs"
+                        + " Full Access to this mailbox and Mail.ReadWrite.Shared must be consented");
+            }
+            if (response.status() == 404 && ("ErrorInvalidUser".equals(errorCode(error))
+                    || "MailboxNotEnabledForRESTAPI".equals(errorCode(error))
+                    || "ResourceNotFound".equals(errorCode(error)) && url.matches(".*/users/[^/]+$"))) {
+                throw new MailboxFailure("mailbox '" + mailbox + "': Graph does not know this mailbox ("
+                        + errorCode(error) + "); check the address and that it is an Exchange Online mailbox");
+            }
+            throw new GraphException(response.status(), errorCode(error), errorMessage(error));
+        } catch (IOException e) {
+            return retry(attempt, e.getClass().getSimpleName() + ": " + e.getMessage(), null, e);
+        } finally {
+            gate.leave();
+            done(exchange);
+        }
+    }
+
+    /**
+     * A failed attempt to be retried after {@code retryAfter} or the backoff. The mailbox's gate is paused before
+     * the slot is given back, so no other request of the mailbox slips in during a throttling pause.
+     */
+    private <T> Attempt<T> retry(int attempt, String what, Duration retryAfter, Throwable cause) {
+        Duration wait = retryAfter != null ? retryAfter : backoff(attempt);
+        if (attempt < retry.maxAttempts()) {
+            gate.pauseUntil(clock.instant().plus(wait));
+        }
+        return new Attempt.Retry<>(what, wait, cause);
+    }
+
+    /** Gives up after the last attempt; else waits (holding nothing) before the next one. */
+    private void backOff(int attempt, String method, String url, Attempt.Retry<?> failed) {
         if (attempt >= retry.maxAttempts()) {
             throw new TransientFailure("mailbox '" + mailbox + "': Graph " + method + " " + path(url) + " failed "
-                    + attempt + " times, last: " + what + "; leaving the message in place for the next poll", cause);
+                    + attempt + " times, last: " + failed.what() + "; leaving the message in place for the next poll",
+                    failed.cause());
         }
-        Duration wait = retryAfter != null ? retryAfter : backoff(attempt);
-        gate.pauseUntil(clock.instant().plus(wait));
         LOG.warn("mailbox '{}': Graph {} {} failed ({}), attempt {}/{}; retrying in {} ms", mailbox, method, path(url),
-                what, attempt, retry.maxAttempts(), wait.toMillis());
+                failed.what(), attempt, retry.maxAttempts(), failed.delay().toMillis());
         try {
-            sleeper.sleep(wait);
+            sleeper.sleep(failed.delay());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TransientFailure("interrupted during backoff", e);
@@ -265,5 +290,19 @@ public final class GraphClient {
     }
 
     private record Response(int status, InputStream body, Duration retryAfter) {
+    }
+
+    /** How one request ended, when it did not throw. */
+    private sealed interface Attempt<T> {
+        record Success<T>(T value) implements Attempt<T> {
+        }
+
+        /** A 401: get a fresh token and try once more. */
+        record Unauthorized<T>(String code) implements Attempt<T> {
+        }
+
+        /** A transient failure: wait {@code delay}, then try again (or give up after the last attempt). */
+        record Retry<T>(String what, Duration delay, Throwable cause) implements Attempt<T> {
+        }
     }
 }

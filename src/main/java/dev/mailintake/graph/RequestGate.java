@@ -61,6 +61,11 @@ public final class RequestGate {
         inFlight.release();
     }
 
+    /** Slots not taken by a request in flight. */
+    public int freeSlots() {
+        return inFlight.availablePermits();
+    }
+
     /** No request for this mailbox before {@code until} (a 429/503 with Retry-After). */
     public synchronized void pauseUntil(Instant until) {
         if (until.isAfter(pausedUntil)) {

@@ -1,5 +1,6 @@
 package dev.mailintake.imap;
 
+import dev.mailintake.config.Folders;
 import dev.mailintake.intake.MailboxFailure;
 import dev.mailintake.intake.TransientFailure;
 import jakarta.mail.Folder;
@@ -12,10 +13,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resolves a folder setting to an IMAP folder's full name: {@code inbox} (any case) is {@code INBOX}; a path
- * ({@code Inbox/Scans/Processed}) is joined with the server's hierarchy separator (so it is {@code INBOX.Scans.Processed}
- * on a server using dots); a bare name is the folder of that full name, else looked up in the whole tree by its last
- * segment — refusing ambiguous names with every match.
+ * Resolves a folder setting to an IMAP folder's full name: {@code inbox} or {@code well-known:inbox} (any case) is
+ * {@code INBOX}; a path ({@code Inbox/Scans/Processed}, or from the root {@code /Archive}) is joined with the server's
+ * hierarchy separator (so it is {@code INBOX.Scans.Processed} on a server using dots); a bare name is every folder of
+ * that full name or of that own name in the whole tree — refusing ambiguous names with every match as a path from the
+ * root.
  */
 final class ImapFolders {
     private static final Logger LOG = LoggerFactory.getLogger(ImapFolders.class);
@@ -31,27 +33,23 @@ final class ImapFolders {
     String resolve(String setting, String key, boolean create) {
         try {
             char separator = store.getDefaultFolder().getSeparator();
-            if (setting.equalsIgnoreCase("inbox")) {
+            if (setting.equalsIgnoreCase("inbox") || setting.equalsIgnoreCase(Folders.WELL_KNOWN_PREFIX + "inbox")) {
                 return "INBOX";
             }
             List<Folder> all = Arrays.asList(store.getDefaultFolder().list("*"));
             if (setting.contains("/")) {
-                List<String> segments = new ArrayList<>(List.of(setting.split("/")));
+                String path = setting.startsWith("/") ? setting.substring(1) : setting;
+                List<String> segments = new ArrayList<>(List.of(path.split("/")));
                 if (segments.get(0).equalsIgnoreCase("inbox")) {
                     segments.set(0, "INBOX");
                 }
                 String fullName = String.join(String.valueOf(separator), segments);
                 return existingOrCreated(all, fullName, setting, key, create);
             }
-            for (Folder f : all) {
-                if (f.getFullName().equals(setting)) {
-                    return f.getFullName();
-                }
-            }
+            // a top-level folder of this name is one match among others, not a silent winner
             List<String> matches = new ArrayList<>();
             for (Folder f : all) {
-                String name = f.getName();
-                if (name.equalsIgnoreCase(setting)) {
+                if (f.getFullName().equals(setting) || f.getName().equalsIgnoreCase(setting)) {
                     matches.add(f.getFullName());
                 }
             }
@@ -59,9 +57,11 @@ final class ImapFolders {
                 return matches.get(0);
             }
             if (matches.size() > 1) {
+                List<String> paths = matches.stream().map(m -> "/" + m.replace(separator, '/')).sorted().toList();
                 throw new MailboxFailure("mailbox '" + mailbox + "': " + key + " = " + setting + " is ambiguous: "
-                        + matches.size() + " folders have this name (" + String.join(", ", matches.stream()
-                        .map(m -> m.replace(separator, '/')).sorted().toList()) + "); give the path instead");
+                        + matches.size() + " folders have this name (" + String.join(", ", paths) + "); give the one"
+                        + " you mean as a path from the root: " + String.join(" or ",
+                        paths.stream().map(path -> key + "=" + path).toList()));
             }
             return existingOrCreated(all, setting, setting, key, create);
         } catch (MessagingException e) {

@@ -36,6 +36,12 @@ public final class EndpointTarget implements MessageTarget {
         return dir;
     }
 
+    /** The spool is only a staging copy: the endpoint is handed a stream of it. */
+    @Override
+    public SweptLeftovers sweepLeftovers() throws IOException {
+        return Leftovers.sweep(spoolRoot);
+    }
+
     @Override
     public String deliver(SpooledMessage m, Map<String, Object> metadata) {
         try (InputStream body = Files.newInputStream(m.eml())) {

@@ -43,6 +43,12 @@ public final class FolderTarget implements MessageTarget {
         return dir;
     }
 
+    /** The {@code .incoming} entries: a message is delivered only by its rename out of there. */
+    @Override
+    public SweptLeftovers sweepLeftovers() throws IOException {
+        return Leftovers.sweep(root.resolve(INCOMING));
+    }
+
     @Override
     public String deliver(SpooledMessage m, Map<String, Object> metadata) {
         Path day = root.resolve(DAY.format(m.ref().receivedAt()));

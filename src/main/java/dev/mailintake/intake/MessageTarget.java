@@ -10,6 +10,12 @@ public interface MessageTarget {
     Path newSpoolDir() throws IOException;
 
     /**
+     * Removes the spool directories an interrupted import left behind (never a delivered message); called at start-up
+     * before any import runs. Touches nothing outside the spool and follows no symbolic link.
+     */
+    SweptLeftovers sweepLeftovers() throws IOException;
+
+    /**
      * Hands the spooled message over; idempotent for the same message key where the target allows it.
      *
      * @return where it went, for the ledger and the log

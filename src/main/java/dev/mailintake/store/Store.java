@@ -37,7 +37,12 @@ public final class Store implements AutoCloseable {
             hc.setDriverClassName("org.postgresql.Driver");
         }
         this.dataSource = new HikariDataSource(hc);
-        createSchema();
+        try {
+            createSchema();
+        } catch (RuntimeException e) {
+            dataSource.close();
+            throw e;
+        }
         LOG.info("Store ready at {}", redact(config.url()));
     }
 

@@ -338,4 +338,41 @@ class ConfigLoaderTest {
         m.put("mailintake.admin.password", "s3cret-pass");
         assertThat(new ConfigLoader(m).load().admin().password()).isPresent();
     }
+
+    @Test
+    void folderFormsFromTheRootAndWellKnownAreAcceptedAndEmptySegmentsRefused() {
+        Map<String, String> m = valid();
+        m.put("mailintake.mailboxes.invoices.folders.inbox", "well-known:inbox");
+        m.put("mailintake.mailboxes.invoices.folders.processed", "/Archive");
+        m.put("mailintake.mailboxes.invoices.folders.error", "/Inbox/Scans/Error");
+        assertThat(new ConfigLoader(m).load().mailboxes().get("invoices").folders())
+                .isEqualTo(new Folders("well-known:inbox", "/Archive", "/Inbox/Scans/Error"));
+
+        m.put("mailintake.mailboxes.invoices.folders.inbox", "/");
+        m.put("mailintake.mailboxes.invoices.folders.processed", "/Inbox//Processed");
+        m.put("mailintake.mailboxes.invoices.folders.error", "well-known:attic");
+        m.put("mailintake.connections.contoso-imap.tenant-id", "t1");
+        m.put("mailintake.connections.contoso-imap.client-id", "c1");
+        m.put("mailintake.connections.contoso-imap.client-secret", "s");
+        m.put("mailintake.mailboxes.orders.connection", "contoso-imap");
+        m.put("mailintake.mailboxes.orders.address", "orders@contoso.com");
+        m.put("mailintake.mailboxes.orders.protocol", "imap");
+        m.put("mailintake.mailboxes.orders.folders.processed", "well-known:archive");
+        m.put("mailintake.mailboxes.orders.folders.error", "Inbox/Error/");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "mailintake.mailboxes.invoices.folders.inbox: '/' is not a folder; give a well-known name"
+                                + " (inbox, well-known:archive), a path (Inbox/Scans), a path from the root (/Archive),"
+                                + " an id (id:AAMk...) or a folder name",
+                        "mailintake.mailboxes.invoices.folders.processed: '/Inbox//Processed' is not a folder; give a"
+                                + " well-known name (inbox, well-known:archive), a path (Inbox/Scans), a path from the"
+                                + " root (/Archive), an id (id:AAMk...) or a folder name",
+                        "mailintake.mailboxes.invoices.folders.error: 'attic' is not a well-known folder name; give one"
+                                + " of " + new java.util.TreeSet<>(Folders.WELL_KNOWN),
+                        "mailintake.mailboxes.orders.folders.processed: IMAP's only well-known folder is"
+                                + " well-known:inbox; give a path from the root (/archive) or a folder name",
+                        "mailintake.mailboxes.orders.folders.error: 'Inbox/Error/' is not a folder; give a well-known"
+                                + " name (inbox, well-known:archive), a path (Inbox/Scans), a path from the root"
+                                + " (/Archive), an id (id:AAMk...) or a folder name"));
+    }
 }

@@ -3,47 +3,27 @@ package dev.mailintake.graph;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailintake.config.RequestBudget;
+import dev.mailintake.testsupport.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RequestGateTest {
-    /** A clock that the fake sleeper advances. */
-    private static final class ManualClock extends Clock {
-        Instant now = Instant.parse("2026-11-22T10:00:00Z");
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void budgetExhaustedWaitsUntilTheOldestRequestLeavesTheWindow() throws Exception {
-        ManualClock clock = new ManualClock();
+        ManualClock clock = new ManualClock(Instant.parse("2026-11-22T10:00:00Z"));
         List<Duration> sleeps = new ArrayList<>();
         RequestGate gate = new RequestGate("m", 4, new RequestBudget(3, Duration.ofMinutes(10)), clock, d -> {
             sleeps.add(d);
-            clock.now = clock.now.plus(d);
+            clock.advance(d);
         });
         for (int i = 0; i < 3; i++) {
             gate.enter();
             gate.leave();
-            clock.now = clock.now.plusSeconds(60);
+            clock.advance(Duration.ofSeconds(60));
         }
         assertThat(sleeps).isEmpty();
         gate.enter();
@@ -55,13 +35,13 @@ class RequestGateTest {
 
     @Test
     void aPauseHoldsEveryRequestOfTheMailbox() throws Exception {
-        ManualClock clock = new ManualClock();
+        ManualClock clock = new ManualClock(Instant.parse("2026-11-22T10:00:00Z"));
         List<Duration> sleeps = new ArrayList<>();
         RequestGate gate = new RequestGate("m", 4, new RequestBudget(100, Duration.ofMinutes(10)), clock, d -> {
             sleeps.add(d);
-            clock.now = clock.now.plus(d);
+            clock.advance(d);
         });
-        gate.pauseUntil(clock.now.plusSeconds(2));
+        gate.pauseUntil(clock.instant().plusSeconds(2));
         gate.enter();
         gate.leave();
         assertThat(sleeps).containsExactly(Duration.ofSeconds(2));
