@@ -46,6 +46,9 @@ import dev.mailintake.store.Ledger;
 import dev.mailintake.store.OAuthStates;
 import dev.mailintake.store.SecretBox;
 import dev.mailintake.web.AdminAccess;
+import dev.mailintake.web.AdminErrors;
+import dev.mailintake.web.AdminHttpBinding;
+import dev.mailintake.web.AdminOrigins;
 import dev.mailintake.web.AuthorizationFlow;
 import dev.mailintake.web.StatusPage;
 import dev.mailintake.store.Store;
@@ -158,13 +161,19 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("ledger", ledger);
         camel.getRegistry().bind("tokenService", tokens);
         camel.getRegistry().bind("delegatedConnections", Map.copyOf(delegated));
+        TokenRefresher refresher = new TokenRefresher(delegated, tokens, RefreshPolicy.of(config.refresh().window()),
+                clock, config.refresh().retryDelay(), 4,
+                camel.getExecutorServiceManager().newSingleThreadExecutor(this, "refresh-tokens"));
+        camel.getRegistry().bind("tokenRefresher", refresher);
+        AdminOrigins origins = new AdminOrigins(config.admin(), providerOrigins(config));
+        AdminAccess access = new AdminAccess(config.admin().password().map(Secret::value), origins);
+        camel.getRegistry().bind("adminHttpBinding", new AdminHttpBinding());
+        camel.getRegistry().bind("adminAccess", access);
+        camel.getRegistry().bind("adminErrors", new AdminErrors());
         camel.getRegistry().bind("authorizationFlow", new AuthorizationFlow(delegated,
-                new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens));
-        camel.getRegistry().bind("tokenRefresher", new TokenRefresher(delegated, tokens,
-                RefreshPolicy.of(config.refresh().window()), clock, config.refresh().retryDelay(), 4));
-        camel.getRegistry().bind("adminAccess", new AdminAccess(config.admin().password().map(Secret::value)));
-        camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens,
-                camel.createProducerTemplate()));
+                new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens, access, origins));
+        camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens, refresher, access,
+                origins));
         addRefreshRoute(camel, config.refresh());
         logSignInHints(delegated.values(), config);
 
@@ -235,11 +244,25 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         return new GraphMailbox(mc, cc.graphBaseUrl().toString(), client);
     }
 
+    /** Where the Authorize button sends the browser: each browser sign-in connection's provider origin. */
+    private static List<String> providerOrigins(MailIntakeConfig config) {
+        List<String> origins = new ArrayList<>();
+        for (ConnectionConfig c : config.connections().values()) {
+            if (c.flow() == Flow.DELEGATED) {
+                java.net.URI u = c.provider() == Provider.GENERIC ? c.authorizeUrl().orElse(null) : c.authorityHost();
+                if (u != null && u.getScheme() != null && u.getRawAuthority() != null) {
+                    origins.add(u.getScheme() + "://" + u.getHost() + (u.getPort() == -1 ? "" : ":" + u.getPort()));
+                }
+            }
+        }
+        return origins;
+    }
+
     private static void logSignInHints(java.util.Collection<DelegatedGrant> delegated, MailIntakeConfig config) {
         List<String> browser = delegated.stream().filter(g -> !g.isDeviceCode()).map(DelegatedGrant::connectionName).toList();
         List<String> device = delegated.stream().filter(DelegatedGrant::isDeviceCode).map(DelegatedGrant::connectionName).toList();
         if (!browser.isEmpty()) {
-            LOG.info("Delegated connections {}: sign in at {}/oauth/start/<connection>; register the redirect URI {}",
+            LOG.info("Delegated connections {}: sign in with Authorize on the status page {}/; register the redirect URI {}",
                     browser, config.admin().publicBaseUrl(), config.admin().redirectUri());
         }
         if (!device.isEmpty()) {

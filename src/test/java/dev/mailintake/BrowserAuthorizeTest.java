@@ -92,7 +92,7 @@ class BrowserAuthorizeTest {
         assertThat(browser.getTitle()).isEqualTo("Mail Intake");
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("never authorized");
 
-        browser.findElement(By.linkText("Authorize")).click();
+        browser.findElement(By.xpath("//button[normalize-space()='Authorize']")).click();
         await().atMost(Duration.ofSeconds(30)).until(() -> browser.getPageSource().contains("authorized as " + ADMIN));
         assertThat(browser.getCurrentUrl()).startsWith("http://localhost:" + adminPort + "/oauth/callback");
 

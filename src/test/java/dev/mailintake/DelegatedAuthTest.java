@@ -224,7 +224,7 @@ class DelegatedAuthTest {
         String base = "http://127.0.0.1:" + adminPort;
         await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, base + "/").body().contains("paused"));
         String before = get(browser, base + "/").body();
-        assertThat(before).contains("never authorized").contains("href=\"oauth/start/contoso\"").contains("scans@contoso.test");
+        assertThat(before).contains("never authorized").contains("action=\"oauth/start/contoso\"").contains("scans@contoso.test");
 
         Map.Entry<String, Map<String, String>> form = startSignIn();
         assertThat(post(form.getKey(), form.getValue()).statusCode()).isEqualTo(200);
@@ -232,17 +232,20 @@ class DelegatedAuthTest {
 
         HttpResponse<String> forged = post(base + "/actions/refresh-tokens", Map.of("csrf", "guess"));
         assertThat(forged.statusCode()).isEqualTo(403);
-        Matcher csrf = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(get(browser, base + "/").body());
+        Matcher csrf = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"").matcher(get(signIn.browser(), base + "/").body());
         assertThat(csrf.find()).isTrue();
         int redemptions = fake.refreshRedemptions();
         HttpResponse<String> refreshed = post(base + "/actions/refresh-tokens", Map.of("csrf", csrf.group(1)));
         assertThat(refreshed.statusCode()).isEqualTo(303);
         assertThat(URI.create(base + "/actions/refresh-tokens").resolve(refreshed.headers().firstValue("Location")
-                .orElseThrow()).toString()).isEqualTo(base + "/?done=refreshed");
+                .orElseThrow()).toString()).isEqualTo(base + "/?refresh=requested");
+        // the round runs in the background; the page shows its result
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(browser, base + "/").body()
+                .contains("Last token refresh (started by status page) finished at"));
         assertThat(fake.refreshRedemptions()).isEqualTo(redemptions + 1);
 
-        String page = get(browser, base + "/?done=refreshed").body();
-        assertThat(page).contains("Token refresh run finished").doesNotContain("fake-at-").doesNotContain("fake-rt-")
+        String page = get(browser, base + "/?refresh=requested").body();
+        assertThat(page).contains("Token refresh requested").contains("contoso: refreshed; access token valid until").doesNotContain("fake-at-").doesNotContain("fake-rt-")
                 .doesNotContain(TestSecrets.CLIENT_SECRET);
     }
 
@@ -340,8 +343,7 @@ class DelegatedAuthTest {
         s.put("mailintake.connections.contoso.token-url", fake.tokenEndpoint(TestApp.TENANT));
         app = TestApp.start(s);
 
-        HttpResponse<String> start = get(browser, "http://127.0.0.1:" + adminPort + "/oauth/start/contoso");
-        String location = start.headers().firstValue("Location").orElseThrow();
+        String location = signIn.authorizeUrl("contoso");
         assertThat(location).startsWith(fake.authorizeEndpoint(TestApp.TENANT)).contains("code_challenge_method=S256")
                 .doesNotContain("response_mode");
         HttpResponse<String> provider = get(toProvider, location);

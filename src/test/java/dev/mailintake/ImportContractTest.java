@@ -282,7 +282,8 @@ class ImportContractTest {
         s.put("mailintake.admin.port", String.valueOf(adminPort));
         app = TestApp.start(s);
 
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                .cookieHandler(new java.net.CookieManager()).build(); // the CSRF token's cookie
         String page = http.send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + adminPort + "/")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();

@@ -102,6 +102,7 @@ public final class ConfigLoader {
 
         int adminPort = integer(global, PREFIX, "admin.port", 8765, 1, 65535, "");
         String adminHost = global.getOrDefault("admin.host", "127.0.0.1").trim();
+        adminHostProblem(adminHost).ifPresent(p -> problems.add(PREFIX + "admin.host: " + p));
         URI publicBase = uri(global, PREFIX, "admin.public-base-url", "http://localhost:" + adminPort, false);
         if (publicBase != null && "http".equals(publicBase.getScheme()) && !isLoopbackHost(publicBase.getHost())) {
             problems.add(PREFIX + "admin.public-base-url: " + publicBase + " must be https: Entra ID and most providers"
@@ -624,6 +625,53 @@ public final class ConfigLoader {
         } catch (RuntimeException e) {
             problems.add(k + key + ": '" + v + "' is not a size; use e.g. 25MB");
             return Units.bytes(dflt);
+        }
+    }
+
+    private static final Pattern IPV4 = Pattern.compile(
+            "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+
+    /**
+     * The admin server binds exactly what is written: a dotted-quad IPv4 address, a bracketed IPv6 address or a name
+     * this machine resolves. Short and numeric forms ({@code 127.1}, {@code 2130706433}, {@code 0x7f.1}) are refused:
+     * Java would read them as addresses, Undertow does not.
+     */
+    static Optional<String> adminHostProblem(String host) {
+        if (host.isEmpty()) {
+            return Optional.of("empty; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface, with a password)");
+        }
+        if (host.matches("[0-9.]+") || host.matches("(?i)(0x[0-9a-f]*|[0-9]+)(\\.(0x[0-9a-f]*|[0-9]+))*")) {
+            if (IPV4.matcher(host).matches()) {
+                return Optional.empty();
+            }
+            String hint = host.startsWith("127.") ? "127.0.0.1" : "all four parts in decimal, e.g. 127.0.0.1";
+            return Optional.of("'" + host + "' is not a dotted-quad IPv4 address (short and numeric forms cannot be"
+                    + " bound); use " + hint);
+        }
+        if (host.contains(":")) {
+            String inner = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : null;
+            if (inner == null || !inner.matches("[0-9a-fA-F:.]+") || !parsesAsAddress(inner)) {
+                return Optional.of("'" + host + "' is not an IPv6 address in brackets; use the form of a URL, e.g. [::1]"
+                        + " or [::]");
+            }
+            return Optional.empty();
+        }
+        if (!host.matches("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")) {
+            return Optional.of("'" + host + "' is neither an IP address nor a host name; use e.g. 127.0.0.1");
+        }
+        if (!parsesAsAddress(host)) {
+            return Optional.of("'" + host + "' does not resolve on this machine; use an address such as 127.0.0.1"
+                    + " (this machine only) or 0.0.0.0 (every interface, with a password), or a name it resolves");
+        }
+        return Optional.empty();
+    }
+
+    private static boolean parsesAsAddress(String host) {
+        try {
+            java.net.InetAddress.getByName(host);
+            return true;
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 

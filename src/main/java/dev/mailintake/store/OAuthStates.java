@@ -12,10 +12,14 @@ import javax.sql.DataSource;
 
 /**
  * One-time OAuth {@code state} values bound to a connection, with the PKCE code verifier, kept server-side in the
- * store (so they survive restarts and work across instances) and expiring after {@link #LIFETIME}.
+ * store (so they survive restarts and work across instances) and expiring after {@link #LIFETIME}. Only the newest
+ * {@link #MAX_PENDING} per connection are kept: starting sign-ins over and over cannot grow the store, and an
+ * older start's answer is then refused as unknown.
  */
 public final class OAuthStates {
     public static final Duration LIFETIME = Duration.ofMinutes(10);
+    /** Sign-ins kept per connection; the oldest are dropped. */
+    public static final int MAX_PENDING = 20;
 
     /** A started authorization. */
     public record Pending(String state, String connection, String verifier) {
@@ -57,6 +61,7 @@ public final class OAuthStates {
         } catch (SQLException e) {
             throw new StoreException("cannot store an authorization state", e);
         }
+        dropOldest(connection);
         purgeExpired();
         return new Pending(state, connection, verifier);
     }
@@ -99,6 +104,20 @@ public final class OAuthStates {
             return new Pending(state, connection, box.decrypt(verifier, state));
         } catch (SQLException e) {
             throw new StoreException("cannot read an authorization state", e);
+        }
+    }
+
+    /** Keeps the newest {@link #MAX_PENDING} of the connection (plain SQL for H2 and PostgreSQL). */
+    private void dropOldest(String connection) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("DELETE FROM mi_oauth_states WHERE connection = ? AND started <="
+                     + " (SELECT started FROM mi_oauth_states WHERE connection = ? ORDER BY started DESC"
+                     + " OFFSET " + MAX_PENDING + " ROWS FETCH NEXT 1 ROWS ONLY)")) {
+            ps.setString(1, connection);
+            ps.setString(2, connection);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("cannot drop old authorization states", e);
         }
     }
 

@@ -39,14 +39,37 @@ public final class Html {
 
     /** An HTML answer with the admin pages' headers (no caching, a strict CSP, no framing, no referrer). */
     public static void respond(org.apache.camel.Message out, int status, String html) {
+        respond(out, status, html, AdminOrigins.csp());
+    }
+
+    /** The same with another CSP (a page whose form sends the browser on to a provider). */
+    public static void respond(org.apache.camel.Message out, int status, String html, String csp) {
         out.removeHeaders("*");
         out.setHeader(org.apache.camel.Exchange.HTTP_RESPONSE_CODE, status);
         out.setHeader(org.apache.camel.Exchange.CONTENT_TYPE, "text/html; charset=utf-8");
-        out.setHeader("Cache-Control", "no-store");
-        out.setHeader("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+        securityHeaders(out, csp);
+        out.setBody(html);
+    }
+
+    /** A redirect (302, 303) with the admin pages' headers; {@code location} may be relative. */
+    public static void redirect(org.apache.camel.Message out, int status, String location) {
+        out.removeHeaders("*");
+        out.setHeader(org.apache.camel.Exchange.HTTP_RESPONSE_CODE, status);
+        out.setHeader("Location", location);
+        out.setHeader(org.apache.camel.Exchange.CONTENT_TYPE, "text/plain; charset=utf-8");
+        securityHeaders(out, AdminOrigins.csp());
+        out.setBody("");
+    }
+
+    /**
+     * Headers every admin answer carries. The referrer goes to our own origin only: browsers then send the real
+     * {@code Origin} with our forms (with {@code no-referrer} they send {@code Origin: null}), which the server checks.
+     */
+    private static void securityHeaders(org.apache.camel.Message out, String csp) {
+        out.setHeader("Cache-Control", "no-store"); // dropped by Camel's header filter; AdminHttpBinding sets it
+        out.setHeader("Content-Security-Policy", csp);
         out.setHeader("X-Content-Type-Options", "nosniff");
         out.setHeader("X-Frame-Options", "DENY");
-        out.setHeader("Referrer-Policy", "no-referrer");
-        out.setBody(html);
+        out.setHeader("Referrer-Policy", "same-origin");
     }
 }

@@ -2,6 +2,8 @@ package dev.mailintake.web;
 
 import dev.mailintake.auth.AccessToken;
 import dev.mailintake.auth.DelegatedGrant;
+import dev.mailintake.auth.RefreshRun;
+import dev.mailintake.auth.TokenRefresher;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
@@ -10,23 +12,21 @@ import dev.mailintake.intake.Mailbox;
 import dev.mailintake.intake.MailboxStatus;
 import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.store.Grant;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
-import org.apache.camel.ProducerTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The status page ({@code GET /}) and its one state-changing action, {@code POST /actions/refresh-tokens} (with a
- * CSRF token): every connection with its authorization state and every mailbox with its state, last poll and
- * counts. Plain server-rendered HTML; never a secret or a token.
+ * The status page ({@code GET /}) and its actions ({@code POST}, checked by {@link AdminAccess} for Origin and the
+ * browser's CSRF token): every connection with its authorization state, an Authorize button (a form posting to
+ * {@code oauth/start/<connection>}), a Test button, "Refresh tokens now" (starts a round in the background, or joins
+ * the running one) and the refresh round's progress and last result; every mailbox with its state, last poll and
+ * counts. Plain server-rendered HTML with relative links (it also works behind a reverse proxy under a path
+ * prefix); never a secret or a token.
  */
 public final class StatusPage {
     private static final Logger LOG = LoggerFactory.getLogger(StatusPage.class);
@@ -35,32 +35,39 @@ public final class StatusPage {
     private final Mailboxes mailboxes;
     private final Map<String, DelegatedGrant> delegated;
     private final TokenService tokens;
-    private final ProducerTemplate producer;
-    private final String csrfToken;
+    private final TokenRefresher refresher;
+    private final AdminAccess access;
+    private final AdminOrigins origins;
 
     public StatusPage(MailIntakeConfig config, Mailboxes mailboxes, Map<String, DelegatedGrant> delegated,
-                      TokenService tokens, ProducerTemplate producer) {
+                      TokenService tokens, TokenRefresher refresher, AdminAccess access, AdminOrigins origins) {
         this.config = config;
         this.mailboxes = mailboxes;
         this.delegated = Map.copyOf(delegated);
         this.tokens = tokens;
-        this.producer = producer;
-        byte[] b = new byte[32];
-        new SecureRandom().nextBytes(b);
-        this.csrfToken = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        this.refresher = refresher;
+        this.access = access;
+        this.origins = origins;
     }
 
     /** {@code GET /}. */
     public void render(Exchange exchange) {
+        Optional<String> flash = Optional.ofNullable(exchange.getIn().getHeader("refresh", String.class));
+        access.respondWithForms(exchange, 200, csrf -> page(csrf, flash), origins.signInCsp());
+    }
+
+    private String page(String csrfToken, Optional<String> flash) {
+        RefreshRun.Status refresh = refresher.status();
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Mail Intake</title>")
+                .append(refresh.running().isPresent() ? "<meta http-equiv=\"refresh\" content=\"5\">" : "")
                 .append("<meta name=\"viewport\" content=\"width=device-width\"><style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}table{border-collapse:collapse;")
                 .append("width:100%;margin-bottom:2rem}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ccc}")
                 .append(".bad{color:#a00;font-weight:600}.ok{color:#060}</style></head><body><main>")
                 .append("<h1>Mail Intake</h1>");
-        Optional<String> flash = Optional.ofNullable(exchange.getIn().getHeader("done", String.class));
-        flash.filter("refreshed"::equals).ifPresent(f -> h.append("<p role=\"status\">Token refresh run finished.</p>"));
+        flash.filter("requested"::equals).ifPresent(f -> h.append("<p role=\"status\">Token refresh requested;")
+                .append(" its progress and result are shown below.</p>"));
 
         h.append("<h2>Connections</h2><table><thead><tr><th scope=\"col\">Connection</th><th scope=\"col\">Flow</th>")
                 .append("<th scope=\"col\">Authorization</th><th scope=\"col\">Access token valid until</th>")
@@ -77,7 +84,9 @@ public final class StatusPage {
                     h.append("<td><code>java -jar mail-intake.jar authorize ").append(Html.escape(c.name()))
                             .append(" --device-code</code></td>");
                 } else {
-                    h.append("<td><a href=\"oauth/start/").append(Html.escape(c.name())).append("\">Authorize</a></td>");
+                    h.append("<td><form method=\"post\" action=\"oauth/start/").append(Html.escape(c.name()))
+                            .append("\"><input type=\"hidden\" name=\"csrf\" value=\"").append(csrfToken)
+                            .append("\"><button type=\"submit\">Authorize</button></form></td>");
                 }
             } else {
                 h.append("<td>client credentials</td><td>")
@@ -92,6 +101,7 @@ public final class StatusPage {
         if (!delegated.isEmpty()) {
             h.append("<form method=\"post\" action=\"actions/refresh-tokens\"><input type=\"hidden\" name=\"csrf\" value=\"")
                     .append(csrfToken).append("\"><button type=\"submit\">Refresh tokens now</button></form>");
+            refreshStatus(h, refresh);
         }
 
         h.append("<h2>Mailboxes</h2><table><thead><tr><th scope=\"col\">Mailbox</th><th scope=\"col\">Address</th>")
@@ -112,7 +122,20 @@ public final class StatusPage {
                     .append(s.errorCount()).append("</td><td>").append(s.postponedCount()).append("</td></tr>");
         }
         h.append("</tbody></table></main></body></html>");
-        Html.respond(exchange.getMessage(), 200, h.toString());
+        return h.toString();
+    }
+
+    private static void refreshStatus(StringBuilder h, RefreshRun.Status status) {
+        status.running().ifPresent(r -> h.append("<p role=\"status\">Token refresh running since ")
+                .append(time(Optional.of(r.startedAt()))).append(" (started by ").append(Html.escape(r.trigger()))
+                .append(").</p>"));
+        status.last().ifPresentOrElse(r -> {
+            h.append("<p>Last token refresh (started by ").append(Html.escape(r.trigger())).append(") finished at ")
+                    .append(time(r.finishedAt())).append(":</p><ul>");
+            r.outcomes().forEach((name, o) -> h.append("<li class=\"").append(o.ok() ? "ok" : "bad").append("\">")
+                    .append(Html.escape(name)).append(": ").append(Html.escape(o.text())).append("</li>"));
+            h.append("</ul>");
+        }, () -> h.append("<p>No token refresh has run since the start.</p>"));
     }
 
     /**
@@ -121,10 +144,6 @@ public final class StatusPage {
      */
     public void testConnection(Exchange exchange) {
         Message out = exchange.getMessage();
-        if (!csrfValid(exchange)) {
-            Html.respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
-            return;
-        }
         String name = exchange.getIn().getHeader("name", String.class); // not "connection": an HTTP header of that name wins
         if (name == null || !config.connections().containsKey(name)) {
             Html.respond(out, 404, Html.page("Unknown connection", "There is no connection of that name."));
@@ -159,31 +178,20 @@ public final class StatusPage {
                     .append("</li>");
         }
         body.append("</ul><p><a href=\"../\">Back to the status page</a></p>");
-        LOG.info("connection '{}' tested from the status page: {}", name, ok ? "ok" : "problems found");
+        LOG.info("connection '{}' tested from the status page: {}", LogSafe.of(name), ok ? "ok" : "problems found");
         Html.respond(out, 200, Html.document("Test of connection " + name + (ok ? ": OK" : ": problems found"),
                 body.toString()));
     }
 
-    private boolean csrfValid(Exchange exchange) {
-        String csrf = exchange.getIn().getHeader("csrf", String.class);
-        return csrf != null && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8),
-                csrfToken.getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** {@code POST /actions/refresh-tokens}: runs the refresh-tokens route now. */
+    /**
+     * {@code POST /actions/refresh-tokens}: starts a refresh round in the background (or joins the running one) and
+     * answers at once with a 303 back to the status page, which shows the round's progress and result.
+     */
     public void refreshTokens(Exchange exchange) {
-        Message out = exchange.getMessage();
-        if (!csrfValid(exchange)) {
-            Html.respond(out, 403, Html.page("Refused", "The form is missing its security token; reload the status page and try again."));
-            return;
-        }
         LOG.info("token refresh requested from the status page");
-        producer.sendBody("direct:refresh-tokens", null);
-        out.removeHeaders("*");
-        out.setHeader(Exchange.HTTP_RESPONSE_CODE, 303);
+        refresher.requestNow();
         // relative, so the page also works behind a reverse proxy under a path prefix
-        out.setHeader("Location", "../?done=refreshed");
-        out.setBody("");
+        Html.redirect(exchange.getMessage(), 303, "../?refresh=requested");
     }
 
     private static String authorization(Optional<Grant> grant) {

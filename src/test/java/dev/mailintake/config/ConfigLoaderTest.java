@@ -375,4 +375,27 @@ class ConfigLoaderTest {
                                 + " name (inbox, well-known:archive), a path (Inbox/Scans), a path from the root"
                                 + " (/Archive), an id (id:AAMk...) or a folder name"));
     }
+
+    @Test
+    void theAdminHostIsCheckedAsTheServerWillBindIt() {
+        for (String ok : new String[] {"127.0.0.1", "0.0.0.0", "localhost", "[::1]", "10.1.2.3"}) {
+            Map<String, String> m = valid();
+            m.put("mailintake.admin.host", ok);
+            m.put("mailintake.admin.password", "s3cret-pass");
+            assertThat(new ConfigLoader(m).load().admin().host()).isEqualTo(ok);
+        }
+        Map<String, String> m = valid();
+        m.put("mailintake.admin.host", "127.1");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems()).containsExactly(
+                        "mailintake.admin.host: '127.1' is not a dotted-quad IPv4 address (short and numeric forms"
+                                + " cannot be bound); use 127.0.0.1"));
+        for (String bad : new String[] {"2130706433", "0x7f.1", "127.0.0.256", "::1", "[nope]", "no such host!",
+                "no-such-host.invalid"}) {
+            m.put("mailintake.admin.host", bad);
+            m.put("mailintake.admin.password", "s3cret-pass");
+            assertThatThrownBy(() -> new ConfigLoader(m).load()).as(bad)
+                    .hasMessageContaining("mailintake.admin.host: '" + bad + "'").hasMessageContaining("use");
+        }
+    }
 }

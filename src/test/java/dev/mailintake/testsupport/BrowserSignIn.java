@@ -13,11 +13,14 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * A browser without JavaScript signing in through the application's {@code /oauth/start/<connection>} and the
- * fake's authorize endpoint (already signed in there with {@link GraphFake#signInAs}).
+ * A browser without JavaScript (but with cookies) signing in as an administrator does: the status page, its Authorize
+ * button (a POST to {@code /oauth/start/<connection>} with the page's CSRF token), the fake's authorize endpoint
+ * (already signed in there with {@link GraphFake#signInAs}) and back to the callback.
  */
 public final class BrowserSignIn {
-    private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
+    private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+            .cookieHandler(new java.net.CookieManager()).build();
     private final HttpClient toProvider;
     private final int adminPort;
 
@@ -39,10 +42,21 @@ public final class BrowserSignIn {
         return client.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Where {@code /oauth/start/<connection>} redirects the browser (the provider's authorize URL). */
+    /** The CSRF token of the status page's forms for this browser (its cookie is kept by {@link #browser()}). */
+    public String csrfToken() throws Exception {
+        HttpResponse<String> page = get(browser, "http://127.0.0.1:" + adminPort + "/");
+        Matcher csrf = CSRF.matcher(page.body());
+        if (page.statusCode() != 200 || !csrf.find()) {
+            throw new AssertionError("the status page answered " + page.statusCode() + ": " + page.body());
+        }
+        return csrf.group(1);
+    }
+
+    /** Where the status page's Authorize button for the connection sends the browser (the provider's authorize URL). */
     public String authorizeUrl(String connection) throws Exception {
-        HttpResponse<String> start = get(browser, "http://127.0.0.1:" + adminPort + "/oauth/start/" + connection);
-        if (start.statusCode() != 302) {
+        HttpResponse<String> start = post("http://127.0.0.1:" + adminPort + "/oauth/start/" + connection,
+                Map.of("csrf", csrfToken()));
+        if (start.statusCode() != 303) {
             throw new AssertionError("/oauth/start answered " + start.statusCode() + ": " + start.body());
         }
         return start.headers().firstValue("Location").orElseThrow();
