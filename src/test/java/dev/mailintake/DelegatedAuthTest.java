@@ -305,6 +305,8 @@ class DelegatedAuthTest {
         assertThat(get(browser, app.healthUrl().replace("/observe/health", "/observe/metrics")).body())
                 .contains("mailintake_connection_authorized{connection=\"contoso\"} 0.0")
                 .contains("mailintake_connection_problem{connection=\"contoso\"} 1.0");
+        assertThat(get(browser, "http://localhost:" + adminPort + "/").body())
+                .contains("admin must fix the app</span>: the client secret has expired");
 
         // the administrator puts a new secret in place: the next refresh clears the state
         fake.registerClient(TestApp.TENANT, TestApp.CLIENT_ID, TestSecrets.CLIENT_SECRET);
@@ -329,7 +331,8 @@ class DelegatedAuthTest {
                 .lookupByNameAndType("mailboxes", dev.mailintake.intake.Mailboxes.class).get("scans").status();
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> status.state() == dev.mailintake.intake.MailboxStatus.State.PAUSED);
-        assertThat(status.reason().orElseThrow()).contains("AADSTS50173");
+        assertThat(status.reason().orElseThrow()).contains("AADSTS50173")
+                .startsWith("mailbox 'scans': connection 'contoso': ").doesNotContain("': connection 'contoso': connection");
         assertThat(shared.messagesIn("inbox")).as("nothing imported with the revoked grant's access token").hasSize(1);
     }
 

@@ -15,10 +15,23 @@ public class TokenException extends RuntimeException {
     private final String connection;
     private final Kind kind;
 
+    /** @param message what went wrong; {@code connection '<name>': } is put in front unless it is there already */
     public TokenException(String connection, Kind kind, String message, Throwable cause) {
-        super("connection '" + connection + "': " + message, cause);
+        super(prefixed(connection, message), cause);
         this.connection = connection;
         this.kind = kind;
+    }
+
+    private static String prefixed(String connection, String message) {
+        String prefix = "connection '" + connection + "': ";
+        return message != null && message.startsWith(prefix) ? message : prefix + message;
+    }
+
+    /** The message without the connection's name in front (for places that already name the connection). */
+    public String reason() {
+        String prefix = "connection '" + connection + "': ";
+        String m = getMessage();
+        return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
     }
 
     public String connection() {

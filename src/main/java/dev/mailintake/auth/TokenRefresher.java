@@ -96,7 +96,7 @@ public final class TokenRefresher {
                 try {
                     outcome = refresh(name, source, force);
                 } catch (RuntimeException e) {
-                    LOG.warn("connection '{}': token refresh failed unexpectedly: {}", name, e.getMessage());
+                    LOG.warn("connection '{}': token refresh failed unexpectedly: {}", name, String.valueOf(e));
                     outcome = new RefreshRun.Outcome(false, "failed unexpectedly: " + e.getMessage());
                 }
                 outcomes.put(name, outcome);

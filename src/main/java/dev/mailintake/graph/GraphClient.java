@@ -191,7 +191,7 @@ public final class GraphClient {
     private void backOff(int attempt, String method, String url, Attempt.Retry<?> failed) {
         if (attempt >= retry.maxAttempts()) {
             throw new TransientFailure("mailbox '" + mailbox + "': Graph " + method + " " + path(url) + " failed "
-                    + attempt + " times, last: " + failed.what() + "; leaving the message in place for the next poll",
+                    + attempt + " times, last: " + failed.what() + "; the next poll tries again",
                     failed.cause());
         }
         LOG.warn("mailbox '{}': Graph {} {} failed ({}), attempt {}/{}; retrying in {} ms", mailbox, method, path(url),

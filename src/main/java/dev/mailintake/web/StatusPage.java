@@ -4,6 +4,7 @@ import dev.mailintake.auth.AccessToken;
 import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.RefreshRun;
 import dev.mailintake.auth.TokenRefresher;
+import dev.mailintake.auth.TokenException;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
@@ -77,7 +78,7 @@ public final class StatusPage {
                     .append(c.flow() == Flow.CLIENT_CREDENTIALS ? "app-only" : c.flow() == Flow.DELEGATED ? "delegated" : "device code").append("</td>");
             if (c.flow() == Flow.DELEGATED || c.flow() == Flow.DEVICE_CODE) {
                 Optional<Grant> grant = delegated.get(c.name()).grant();
-                h.append("<td>").append(authorization(grant)).append("</td>");
+                h.append("<td>").append(authorization(grant, tokens.problem(c.name()))).append("</td>");
                 h.append("<td>").append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td>");
                 h.append("<td>").append(time(grant.flatMap(Grant::refreshedAt))).append("</td>");
                 if (c.flow() == Flow.DEVICE_CODE) {
@@ -89,7 +90,8 @@ public final class StatusPage {
                             .append("\"><button type=\"submit\">Authorize</button></form></td>");
                 }
             } else {
-                h.append("<td>client credentials</td><td>")
+                h.append("<td>").append(tokens.problem(c.name()).map(StatusPage::problem).orElse("client credentials"))
+                        .append("</td><td>")
                         .append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td><td>–</td><td></td>");
             }
             h.append("<td><form method=\"post\" action=\"actions/test-connection\"><input type=\"hidden\" name=\"csrf\"")
@@ -194,17 +196,34 @@ public final class StatusPage {
         Html.redirect(exchange.getMessage(), 303, "../?refresh=requested");
     }
 
-    private static String authorization(Optional<Grant> grant) {
+    /**
+     * The stored grant's state, unless the last token request said more: an expired client secret shows here as soon
+     * as a refresh meets it, while the grant itself stays authorized.
+     */
+    private static String authorization(Optional<Grant> grant, Optional<TokenException> problem) {
         if (grant.isEmpty()) {
             return "<span class=\"bad\">never authorized</span>";
         }
         Grant g = grant.get();
         return switch (g.state()) {
-            case AUTHORIZED -> "<span class=\"ok\">authorized as " + Html.escape(g.account().orElse("?")) + "</span>";
+            case AUTHORIZED -> problem.map(StatusPage::problem).orElse(
+                    "<span class=\"ok\">authorized as " + Html.escape(g.account().orElse("?")) + "</span>");
             case REAUTHORIZATION_REQUIRED -> "<span class=\"bad\">re-authorization required</span>: "
-                    + Html.escape(g.reason().orElse(""));
+                    + Html.escape(withoutLead(g.reason().orElse(""), "re-authorization required"));
             case ADMIN_MUST_FIX -> "<span class=\"bad\">admin must fix the app</span>: " + Html.escape(g.reason().orElse(""));
         };
+    }
+
+    private static String problem(TokenException e) {
+        return "<span class=\"bad\">" + (e.kind() == TokenException.Kind.REAUTHORIZATION_REQUIRED
+                ? "re-authorization required" : "admin must fix the app") + "</span>: "
+                + Html.escape(withoutLead(e.reason(), "re-authorization required"));
+    }
+
+    /** A reason without the connection's name and the state's words in front, which the page shows already. */
+    private static String withoutLead(String reason, String lead) {
+        String r = reason.replaceFirst("^connection '[^']*': ", "");
+        return r.startsWith(lead) ? r.substring(lead.length()).replaceFirst("^[:\\s]+", "") : r;
     }
 
     private static String time(Optional<Instant> t) {
