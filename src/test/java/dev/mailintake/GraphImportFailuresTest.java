@@ -89,6 +89,30 @@ class GraphImportFailuresTest {
     }
 
     @Test
+    void aListingThatKeepsFailingWithA4xxTurnsTheMailboxDownAfterThreePolls() throws Exception {
+        box.createFolder("inbox", "Processed");
+        box.createFolder("inbox", "Error");
+        app = TestApp.start(settings());
+        dev.mailintake.intake.MailboxStatus status = app.camel().getRegistry()
+                .lookupByNameAndType("mailboxes", dev.mailintake.intake.Mailboxes.class).get("invoices").status();
+        await().atMost(Duration.ofSeconds(20)).until(() -> status.lastPoll().isPresent());
+        assertThat(app.healthCheck("mailbox-invoices").path("status").asText()).isEqualTo("UP");
+
+        fake.fault(Fault.error(400, "ErrorInvalidRequest", "The request is invalid.")
+                .on("GET", ".*/mailFolders/[^/]+/messages").always());
+        box.addMessage("inbox", Mimes.pdfMessage("<l@example.com>", "l", 100), T0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "DOWN".equals(app.healthCheck("mailbox-invoices")
+                .path("status").asText()));
+        assertThat(app.healthCheck("mailbox-invoices").path("message").asText())
+                .startsWith("the last 3 polls failed: ").contains("Graph 400 ErrorInvalidRequest");
+
+        fake.clearFaults(); // fixed: the next poll succeeds and the check is UP again
+        await().atMost(Duration.ofSeconds(20)).until(() -> "UP".equals(app.healthCheck("mailbox-invoices")
+                .path("status").asText()));
+        await().atMost(Duration.ofSeconds(20)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+    }
+
+    @Test
     void poisonMessageGoesToErrorWhileOthersGetThrough() {
         FlakyTarget target = new FlakyTarget();
         box.addMessage("inbox", Mimes.pdfMessage("<p@example.com>", "poison", 100), T0);
