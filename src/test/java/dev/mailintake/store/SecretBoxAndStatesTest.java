@@ -1,17 +1,16 @@
 package dev.mailintake.store;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mailintake.config.StoreConfig;
+import dev.mailintake.testsupport.ManualClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -20,26 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 class SecretBoxAndStatesTest {
     @TempDir
     Path tmp;
-
-    /** A clock tests can move. */
-    static final class MovableClock extends Clock {
-        Instant now = Instant.parse("2026-11-22T10:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void keyFileIsCreatedOwnerOnlyAndValuesAreBoundToTheirRow() throws Exception {
@@ -57,7 +36,7 @@ class SecretBoxAndStatesTest {
 
     @Test
     void statesAreOneTimeAndExpire() throws Exception {
-        MovableClock clock = new MovableClock();
+        ManualClock clock = new ManualClock(Instant.parse("2026-11-22T10:00:00Z"));
         try (Store store = new Store(new StoreConfig("jdbc:h2:file:" + tmp.resolve("db"), "sa", Optional.empty()))) {
             OAuthStates states = new OAuthStates(store.dataSource(), SecretBox.load(null, tmp.resolve("k")), clock);
             OAuthStates.Pending a = states.create("contoso");
@@ -68,7 +47,7 @@ class SecretBoxAndStatesTest {
             assertThatThrownBy(() -> states.consume(null)).hasMessageContaining("no valid state");
 
             OAuthStates.Pending b = states.create("contoso");
-            clock.now = clock.now.plus(OAuthStates.LIFETIME).plus(Duration.ofSeconds(1));
+            clock.advance(OAuthStates.LIFETIME.plus(Duration.ofSeconds(1)));
             assertThatThrownBy(() -> states.consume(b.state())).hasMessageContaining("expired");
             assertThatThrownBy(() -> states.consume(b.state())).hasMessageContaining("already used");
         }
