@@ -18,6 +18,12 @@ public final class MailIntakeApplication {
     }
 
     public static void main(String[] args) throws Exception {
+        String format = System.getProperty("mailintake.log.format", System.getenv("MAILINTAKE_LOG_FORMAT"));
+        if (format != null && !format.equals("text") && !format.equals("json")) {
+            System.err.println("Mail Intake cannot start: MAILINTAKE_LOG_FORMAT (or -Dmailintake.log.format) is '"
+                    + format + "'; use text or json");
+            System.exit(1);
+        }
         String config = System.getenv("MAILINTAKE_CONFIG");
         if (args.length > 0 && args[0].equals("authorize")) {
             if (args.length < 3 || !args[2].equals("--device-code")) {

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The {@code refresh-tokens} route's work: for every delegated connection whose grant is authorized and due, redeem
@@ -93,11 +94,14 @@ public final class TokenRefresher {
         try {
             connections.forEach((name, source) -> {
                 RefreshRun.Outcome outcome;
+                MDC.put("connection", name);
                 try {
                     outcome = refresh(name, source, force);
                 } catch (RuntimeException e) {
                     LOG.warn("connection '{}': token refresh failed unexpectedly: {}", name, String.valueOf(e));
                     outcome = new RefreshRun.Outcome(false, "failed unexpectedly: " + e.getMessage());
+                } finally {
+                    MDC.remove("connection");
                 }
                 outcomes.put(name, outcome);
             });

@@ -20,6 +20,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The protocol-independent import pipeline, one method per route step: claim (ledger) → fetch → rules → deliver →
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
 public final class MessageIntake {
     private static final Logger LOG = LoggerFactory.getLogger(MessageIntake.class);
     public static final String MAILBOX = "MailIntakeMailbox";
+    /** The logging MDC key naming the mailbox whose work a log line belongs to. */
+    public static final String MDC_MAILBOX = "mailbox";
     public static final String ACTION = "MailIntakeAction";
     public static final String REF = "MailIntakeRef";
     /** The reason a message that came back from Error had been rejected for (goes into metadata.json). */
@@ -62,6 +65,7 @@ public final class MessageIntake {
 
     /** Poll step: the Inbox's messages, oldest first, as a lazy iterator for the streaming split. */
     public Iterator<MessageRef> poll(String mailbox, Exchange exchange) {
+        MDC.put(MDC_MAILBOX, mailbox); // every line of the poll's work names the mailbox (JSON logs: mdc.mailbox)
         Mailbox mb = mailboxes.get(mailbox);
         exchange.getIn().setHeader(MAILBOX, mailbox);
         if (mb.status().restart()) {
@@ -73,6 +77,7 @@ public final class MessageIntake {
             @Override
             public void onDone(Exchange done) {
                 mb.gateway().endPoll();
+                MDC.remove(MDC_MAILBOX);
             }
         });
         mb.gateway().prepare();
@@ -91,6 +96,7 @@ public final class MessageIntake {
      */
     public void claim(Exchange exchange) {
         MessageRef ref = exchange.getIn().getBody(MessageRef.class);
+        MDC.put(MDC_MAILBOX, ref.mailbox()); // a thread of the mailbox's own pool: the key stays the mailbox's
         exchange.setProperty(REF, ref);
         exchange.getIn().setHeader(MAILBOX, ref.mailbox());
         String action = DELIVER;
