@@ -2,6 +2,7 @@ package dev.mailintake;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.auth.ClientCredentialsTokenSource;
+import dev.mailintake.auth.Credential;
 import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.DelegatedTokenSource;
 import dev.mailintake.auth.GenericClientCredentialsTokenSource;
@@ -37,6 +38,7 @@ import dev.mailintake.intake.MessageTarget;
 import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
 import dev.mailintake.intake.SweptLeftovers;
+import dev.mailintake.ops.AlertWatcher;
 import dev.mailintake.ops.ConnectionHealthCheck;
 import dev.mailintake.ops.HealthEndpoint;
 import dev.mailintake.ops.MailIntakeMetrics;
@@ -176,17 +178,25 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
                 origins));
         addRefreshRoute(camel, config.refresh());
         logSignInHints(delegated.values(), config);
+        Map<String, Credential> credentials = new LinkedHashMap<>();
+        config.connections().values().forEach(c -> credentials.put(c.name(), Credential.of(c)));
+        credentials.values().forEach(c -> c.warning(clock).ifPresent(w -> LOG.warn("connection '{}': {}",
+                c.connection(), w)));
+        String publicBase = config.admin().publicBaseUrl().toString();
+        camel.getRegistry().bind("alertWatcher", new AlertWatcher(mailboxes, delegated, credentials, tokens,
+                config.alerts().stallPolls(), config.alerts().endpoint(), publicBase.endsWith("/") ? publicBase : publicBase + "/", clock));
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
         if (health != null) {
             mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status())));
             config.connections().keySet().forEach(c -> health.register(
-                    new ConnectionHealthCheck(c, java.util.Optional.ofNullable(delegated.get(c)), tokens)));
+                    new ConnectionHealthCheck(c, java.util.Optional.ofNullable(delegated.get(c)), tokens,
+                            credentials.get(c), clock)));
         }
         try {
             camel.addStartupListener(new HealthEndpoint("/observe/health"));
             camel.addStartupListener(new MailIntakeMetrics(mailboxes, config.connections().keySet(),
-                    delegated.values(), tokens));
+                    delegated.values(), tokens, credentials.values(), clock));
         } catch (Exception e) {
             throw new IllegalStateException("cannot register the metrics", e);
         }

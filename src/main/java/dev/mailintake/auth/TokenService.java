@@ -87,6 +87,11 @@ public final class TokenService {
         return java.util.Optional.ofNullable(problems.get(connection));
     }
 
+    /** The connections that have a {@link #problem} now. */
+    public java.util.Set<String> problemConnections() {
+        return java.util.Set.copyOf(problems.keySet());
+    }
+
     private AccessToken fetch(String connection, boolean skipCache) {
         TokenSource source = sources.get(connection);
         if (source == null) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.Arrays;
@@ -33,7 +34,7 @@ public final class ConfigLoader {
     static final Set<String> CONNECTION_KEYS = Set.of("provider", "flow", "tenant-id", "client-id", "client-secret",
             "client-secret-file", "client-certificate", "client-certificate-key", "client-certificate-password", "authority-host",
             "graph-base-url", "scopes", "instance-discovery", "trust-store", "trust-store-password", "authorize-url",
-            "token-url", "scope-separator", "client-auth", "authorize-params");
+            "token-url", "scope-separator", "client-auth", "authorize-params", "client-secret-expires");
     /** Connection key families: {@code token-params.<form field name>}. */
     static final String TOKEN_PARAMS = "token-params.";
     private static final Pattern FORM_FIELD = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.~-]*");
@@ -49,7 +50,8 @@ public final class ConfigLoader {
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
-            "refresh.cron", "refresh.window", "refresh.retry-delay");
+            "refresh.cron", "refresh.window", "refresh.retry-delay",
+            "alerts.endpoint", "alerts.check-interval", "alerts.stall-polls");
     /** Exchange Online IMAP: app-only (client credentials) and delegated scopes (msal4j adds offline_access). */
     static final List<String> APP_IMAP_SCOPES = List.of("https://outlook.office365.com/.default");
     static final List<String> DELEGATED_IMAP_SCOPES = List.of("https://outlook.office.com/IMAP.AccessAsUser.All");
@@ -132,6 +134,10 @@ public final class ConfigLoader {
             problems.add(PREFIX + "refresh.retry-delay: not a duration; use e.g. 5s");
             retryDelay = Duration.ofSeconds(5);
         }
+        AlertsConfig alerts = new AlertsConfig(
+                Optional.ofNullable(blankToNull(global.get("alerts.endpoint"))).map(String::trim),
+                duration(global, "alerts.check-interval", "60s"),
+                integer(global, PREFIX, "alerts.stall-polls", 3, 2, 1000, "polls an interval-polled mailbox may miss"));
         RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow, retryDelay);
 
         // read from the raw properties, not the parsed mailboxes: a mailbox with another problem still counts, so
@@ -164,7 +170,8 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return new MailIntakeConfig(dataDir, store, admin, refresh, Map.copyOf(connections), Map.copyOf(mailboxes));
+        return new MailIntakeConfig(dataDir, store, admin, refresh, alerts, Map.copyOf(connections),
+                Map.copyOf(mailboxes));
     }
 
     private Map<String, Map<String, String>> group(String prefix, Set<String> known, Set<String> families, String what) {
@@ -282,12 +289,26 @@ public final class ConfigLoader {
             }
         });
         Optional<Secret> trustStorePassword = Optional.ofNullable(blankToNull(p.get("trust-store-password"))).map(Secret::new);
+        Optional<LocalDate> secretExpires = Optional.empty();
+        String expires = blankToNull(p.get("client-secret-expires"));
+        if (expires != null) {
+            try {
+                secretExpires = Optional.of(LocalDate.parse(expires.trim()));
+            } catch (java.time.format.DateTimeParseException e) {
+                problems.add(k + "client-secret-expires: '" + expires + "' is not a date; give the secret's expiry as"
+                        + " shown in the app registration, e.g. 2027-06-30");
+            }
+            if (secret.isEmpty()) {
+                problems.add(k + "client-secret-expires: only with a client-secret (a certificate's expiry is read from"
+                        + " the certificate)");
+            }
+        }
         if (problems.size() > before) {
             return Optional.empty();
         }
         return Optional.of(new ConnectionConfig(name, provider, flow, tenant, clientId, secret, certificate,
                 certificateKey, certificatePassword, authorityHost, graph, scopes, discovery, trustStore, trustStorePassword,
-                generic));
+                generic, secretExpires));
     }
 
     private Optional<MailboxConfig> mailbox(String name, Map<String, String> p, Path dataDir, Set<String> connectionNames) {
@@ -585,6 +606,21 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             problems.add(k + key + ": '" + v + "' is not a URL");
             return null;
+        }
+    }
+
+    /** A global duration key ({@code 30s}, {@code 5m}). */
+    private Duration duration(Map<String, String> global, String key, String dflt) {
+        String v = global.getOrDefault(key, dflt);
+        try {
+            Duration d = Units.duration(v);
+            if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+                problems.add(PREFIX + key + ": " + v + " is too short; give at least 1s");
+            }
+            return d;
+        } catch (RuntimeException e) {
+            problems.add(PREFIX + key + ": '" + v + "' is not a duration; use e.g. " + dflt);
+            return Units.duration(dflt);
         }
     }
 

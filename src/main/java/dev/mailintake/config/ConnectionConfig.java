@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param authorityHost     e.g. {@code https://login.microsoftonline.com}; the authority is {@code <host>/<tenant>/}
  * @param graphBaseUrl      e.g. {@code https://graph.microsoft.com/v1.0}
  * @param instanceDiscovery whether msal4j may ask the authority host about itself (off for private/test hosts)
+ * @param clientSecretExpires the client secret's expiry date as the app registration shows it, if given
  */
 public record ConnectionConfig(
         String name,
@@ -29,7 +30,8 @@ public record ConnectionConfig(
         boolean instanceDiscovery,
         Optional<Path> trustStore,
         Optional<Secret> trustStorePassword,
-        GenericOAuth generic) {
+        GenericOAuth generic,
+        Optional<java.time.LocalDate> clientSecretExpires) {
 
     /**
      * The endpoints and conventions of a {@code provider=generic} OAuth2 server (unused for Microsoft).

@@ -9,6 +9,7 @@ public record MailIntakeConfig(
         StoreConfig store,
         AdminConfig admin,
         RefreshConfig refresh,
+        AlertsConfig alerts,
         Map<String, ConnectionConfig> connections,
         Map<String, MailboxConfig> mailboxes) {
 

@@ -1,11 +1,13 @@
 package dev.mailintake.ops;
 
 import dev.mailintake.auth.AccessToken;
+import dev.mailintake.auth.Credential;
 import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.TokenException;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.store.Grant;
 import dev.mailintake.store.GrantState;
+import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.camel.health.HealthCheckResultBuilder;
@@ -21,12 +23,17 @@ public final class ConnectionHealthCheck extends AbstractHealthCheck {
     private final String connection;
     private final Optional<DelegatedGrant> delegated;
     private final TokenService tokens;
+    private final Credential credential;
+    private final Clock clock;
 
-    public ConnectionHealthCheck(String connection, Optional<DelegatedGrant> delegated, TokenService tokens) {
+    public ConnectionHealthCheck(String connection, Optional<DelegatedGrant> delegated, TokenService tokens,
+                                 Credential credential, Clock clock) {
         super("mailintake", "connection-" + connection);
         this.connection = connection;
         this.delegated = delegated;
         this.tokens = tokens;
+        this.credential = credential;
+        this.clock = clock;
     }
 
     @Override
@@ -40,6 +47,18 @@ public final class ConnectionHealthCheck extends AbstractHealthCheck {
         tokens.cached(connection).map(AccessToken::expiresAt)
                 .ifPresent(t -> builder.detail("access.token.expires", t.toString()));
         Optional<TokenException> problem = tokens.problem(connection);
+        credential.expiresAt().ifPresent(t -> {
+            builder.detail("credential", credential.kind());
+            builder.detail("credential.expires", t.toString());
+            builder.detail("credential.days.left", credential.left(clock).orElseThrow().toDays());
+        });
+        Optional<String> expiry = credential.warning(clock);
+        if (expiry.isPresent() && credential.left(clock).orElseThrow().isNegative()) {
+            builder.detail("state", "CREDENTIAL_EXPIRED");
+            builder.message(expiry.get());
+            builder.down();
+            return;
+        }
         if (delegated.isPresent()) {
             DelegatedGrant source = delegated.get();
             Optional<Grant> grant = source.grant();
@@ -68,6 +87,7 @@ public final class ConnectionHealthCheck extends AbstractHealthCheck {
             return;
         }
         builder.detail("state", "AUTHORIZED");
+        expiry.ifPresent(builder::message); // a warning while it still works: expires within 30 days
         builder.up();
     }
 }

@@ -1,5 +1,6 @@
 package dev.mailintake.ops;
 
+import dev.mailintake.auth.Credential;
 import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.intake.Mailbox;
@@ -9,7 +10,9 @@ import dev.mailintake.store.GrantState;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.Collection;
+import java.util.List;
 import org.apache.camel.CamelContext;
 import org.apache.camel.StartupListener;
 
@@ -23,13 +26,17 @@ public final class MailIntakeMetrics implements StartupListener {
     private final Collection<String> connections;
     private final Collection<DelegatedGrant> delegated;
     private final TokenService tokens;
+    private final Collection<Credential> credentials;
+    private final Clock clock;
 
     public MailIntakeMetrics(Mailboxes mailboxes, Collection<String> connections, Collection<DelegatedGrant> delegated,
-                             TokenService tokens) {
+                             TokenService tokens, Collection<Credential> credentials, Clock clock) {
         this.mailboxes = mailboxes;
         this.connections = connections;
         this.delegated = delegated;
         this.tokens = tokens;
+        this.credentials = List.copyOf(credentials);
+        this.clock = clock;
     }
 
     @Override
@@ -60,6 +67,14 @@ public final class MailIntakeMetrics implements StartupListener {
                             && tokens.problem(c.connectionName()).isEmpty() ? 1 : 0)
                     .description("1 while the delegated connection is authorized and its last token request succeeded")
                     .tag("connection", g.connectionName()).register(registry);
+        }
+        for (Credential c : credentials) {
+            if (c.expiresAt().isPresent()) {
+                Gauge.builder("mailintake.credential.expiry", c, cr -> cr.left(clock).orElseThrow().toSeconds())
+                        .description("Seconds until the connection's client secret or certificate expires (negative"
+                                + " once expired)").baseUnit("seconds").tag("connection", c.connection())
+                        .tag("credential", c.kind()).register(registry);
+            }
         }
         for (String c : connections) {
             Gauge.builder("mailintake.connection.problem", tokens, t -> t.problem(c).isPresent() ? 1 : 0)

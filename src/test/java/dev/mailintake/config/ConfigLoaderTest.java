@@ -278,7 +278,7 @@ class ConfigLoaderTest {
                         "mailintake.connections.fabrikam.token-param.username: unknown connection setting"
                                 + " 'token-param.username'; known settings: authority-host, authorize-params,"
                                 + " authorize-url, client-auth, client-certificate, client-certificate-key,"
-                                + " client-certificate-password, client-id, client-secret, client-secret-file, flow,"
+                                + " client-certificate-password, client-id, client-secret, client-secret-expires, client-secret-file, flow,"
                                 + " graph-base-url, instance-discovery, provider, scope-separator, scopes, tenant-id,"
                                 + " token-params.<name>, token-url, trust-store, trust-store-password"));
         Map<String, String> d = genericClientCredentials();
@@ -397,5 +397,28 @@ class ConfigLoaderTest {
             assertThatThrownBy(() -> new ConfigLoader(m).load()).as(bad)
                     .hasMessageContaining("mailintake.admin.host: '" + bad + "'").hasMessageContaining("use");
         }
+    }
+
+    @Test
+    void secretExpiryAndAlertsAreCheckedWithTheirFix() {
+        Map<String, String> m = valid();
+        m.put("mailintake.connections.contoso.client-secret-expires", "2027-06-30");
+        m.put("mailintake.alerts.endpoint", "https://hooks.example.com/mail-intake");
+        m.put("mailintake.alerts.check-interval", "30s");
+        MailIntakeConfig c = new ConfigLoader(m).load();
+        assertThat(c.connections().get("contoso").clientSecretExpires()).contains(java.time.LocalDate.of(2027, 6, 30));
+        assertThat(c.alerts()).isEqualTo(new AlertsConfig(java.util.Optional.of("https://hooks.example.com/mail-intake"),
+                java.time.Duration.ofSeconds(30), 3));
+
+        m.put("mailintake.connections.contoso.client-secret-expires", "30.06.2027");
+        m.put("mailintake.alerts.check-interval", "often");
+        m.put("mailintake.alerts.stall-polls", "1");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "mailintake.connections.contoso.client-secret-expires: '30.06.2027' is not a date; give the"
+                                + " secret's expiry as shown in the app registration, e.g. 2027-06-30",
+                        "mailintake.alerts.check-interval: 'often' is not a duration; use e.g. 60s",
+                        "mailintake.alerts.stall-polls: 1 is out of range; use 2..1000 (polls an interval-polled"
+                                + " mailbox may miss)"));
     }
 }
