@@ -1,10 +1,12 @@
 package dev.mailintake;
 
+import dev.mailintake.check.CheckCommand;
 import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.graph.GraphClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import org.apache.camel.main.Main;
 import org.slf4j.LoggerFactory;
@@ -25,6 +27,11 @@ public final class MailIntakeApplication {
             System.exit(1);
         }
         String config = System.getenv("MAILINTAKE_CONFIG");
+        if (args.length > 0 && args[0].equals("check")) {
+            System.setProperty("mailintake.log.target", "System.err"); // stdout is the report (--json for machines)
+            System.exit(check(propertiesLocation(configArg(args, config)), Map.of(), List.of(args).subList(1,
+                    args.length), System.out));
+        }
         if (args.length > 0 && args[0].equals("authorize")) {
             if (args.length < 3 || !args[2].equals("--device-code")) {
                 System.err.println("usage: java -jar mail-intake.jar authorize <connection> --device-code [--config <file>]");
@@ -108,6 +115,47 @@ public final class MailIntakeApplication {
                 return 1;
             }
             throw e;
+        } finally {
+            bootstrap.close();
+            main.shutdown();
+        }
+    }
+
+    private static String configArg(String[] args, String dflt) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals("--config")) {
+                return args[i + 1];
+            }
+        }
+        return dflt;
+    }
+
+    /**
+     * {@code check [<mailbox>…] [--json] [--config <file>]}: the preflight checks without starting the application;
+     * returns the exit code (0 passed, 1 a check failed, 2 a configuration error).
+     */
+    public static int check(String propertiesLocation, Map<String, String> overrides, List<String> args,
+                            java.io.PrintStream out) {
+        List<String> mailboxes = new java.util.ArrayList<>();
+        boolean json = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--json")) {
+                json = true;
+            } else if (a.equals("--config")) {
+                i++;
+            } else if (a.startsWith("-")) {
+                out.println("usage: java -jar mail-intake.jar check [<mailbox>…] [--json] [--config <file>]");
+                return CheckCommand.CONFIGURATION_ERROR;
+            } else {
+                mailboxes.add(a);
+            }
+        }
+        MailIntakeBootstrap bootstrap = new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()),
+                GraphClient.RetryPolicy.defaults());
+        Main main = create(propertiesLocation, overrides, bootstrap);
+        try {
+            return new CheckCommand().run(main, mailboxes, json, out);
         } finally {
             bootstrap.close();
             main.shutdown();

@@ -11,6 +11,8 @@ import dev.mailintake.auth.RefreshPolicy;
 import dev.mailintake.auth.TokenRefresher;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.auth.TokenSource;
+import dev.mailintake.check.CheckEndpoint;
+import dev.mailintake.check.Preflight;
 import dev.mailintake.config.ConfigLoader;
 import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.config.ConnectionConfig;
@@ -90,6 +92,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     private final RequestGate.Sleeper sleeper;
     private final GraphClient.RetryPolicy retryPolicy;
     private Store store;
+    private Mailboxes mailboxes;
 
     public MailIntakeBootstrap(Clock clock, RequestGate.Sleeper sleeper, GraphClient.RetryPolicy retryPolicy) {
         this.clock = clock;
@@ -154,7 +157,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             camel.getComponent(scheme, HttpComponent.class).setAutomaticRetriesDisabled(true);
         }
         Mailboxes mailboxes = mailboxes(camel, config, tokens, json);
-        sweepLeftovers(mailboxes);
+        this.mailboxes = mailboxes;
         MessageIntake intake = new MessageIntake(mailboxes, ledger, new MimeInspector(), new RuleChecker(),
                 new MessageMetadata(clock), camel, clock);
 
@@ -183,6 +186,8 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         credentials.values().forEach(c -> c.warning(clock).ifPresent(w -> LOG.warn("connection '{}': {}",
                 c.connection(), w)));
         String publicBase = config.admin().publicBaseUrl().toString();
+        Preflight preflight = new Preflight(config, mailboxes, tokens, delegated);
+        camel.getRegistry().bind("preflight", preflight);
         camel.getRegistry().bind("alertWatcher", new AlertWatcher(mailboxes, delegated, credentials, tokens,
                 config.alerts().stallPolls(), config.alerts().endpoint(), publicBase.endsWith("/") ? publicBase : publicBase + "/", clock));
 
@@ -195,6 +200,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         }
         try {
             camel.addStartupListener(new HealthEndpoint("/observe/health"));
+            camel.addStartupListener(new CheckEndpoint(preflight));
             camel.addStartupListener(new MailIntakeMetrics(mailboxes, config.connections().keySet(),
                     delegated.values(), tokens, credentials.values(), clock));
         } catch (Exception e) {
@@ -233,7 +239,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         return new Mailboxes(list);
     }
 
-    /** Before any import runs: what interrupted imports (a crash, kill -9) left in the targets' spools. */
+    /**
+     * Before any import runs, when the application really starts (not for {@code check} or {@code authorize}, which only
+     * configure it and may run beside a running instance): what interrupted imports left in the targets' spools.
+     */
+    @Override
+    public void beforeStart(BaseMainSupport main) {
+        if (mailboxes != null) {
+            sweepLeftovers(mailboxes);
+        }
+    }
+
     private static void sweepLeftovers(Mailboxes mailboxes) {
         for (Mailbox mb : mailboxes.all()) {
             try {
