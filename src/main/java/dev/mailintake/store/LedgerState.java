@@ -1,6 +1,6 @@
 package dev.mailintake.store;
 
-/** Where a message stands in the exactly-once ledger; see {@code db/schema.sql}. */
+/** Where a message stands in the exactly-once ledger; see {@code db/migration}. */
 public enum LedgerState {
     DELIVERED,
     PROCESSED,

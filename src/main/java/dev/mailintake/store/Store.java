@@ -4,23 +4,19 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mailintake.config.Secret;
 import dev.mailintake.config.StoreConfig;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.Statement;
 import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JDBC store (embedded H2 by default, PostgreSQL when clustered): a pooled {@link DataSource} whose schema is
- * created at start from plain SQL that both databases accept.
+ * The JDBC store (embedded H2 by default, PostgreSQL shared by several instances): a pooled {@link DataSource} whose
+ * schema is migrated at start by Flyway from plain SQL that both databases accept.
  */
 public final class Store implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Store.class);
-    private static final String SCHEMA = "/db/schema.sql";
 
     private final HikariDataSource dataSource;
 
@@ -38,7 +34,7 @@ public final class Store implements AutoCloseable {
         }
         this.dataSource = new HikariDataSource(hc);
         try {
-            createSchema();
+            migrate();
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
@@ -50,25 +46,28 @@ public final class Store implements AutoCloseable {
         return dataSource;
     }
 
-    private void createSchema() {
-        String sql;
-        try (InputStream in = Store.class.getResourceAsStream(SCHEMA)) {
-            if (in == null) {
-                throw new IllegalStateException(SCHEMA + " missing from the classpath");
+    /**
+     * Brings the schema to the current version with Flyway ({@code db/migration/V<n>__*.sql}, history in
+     * {@code mi_schema_history}). A store created by a release before Flyway (its tables, no history) is taken as
+     * version 1 and migrated from there.
+     */
+    private void migrate() {
+        try {
+            MigrateResult result = Flyway.configure(Store.class.getClassLoader())
+                    .dataSource(dataSource)
+                    .locations("classpath:db/migration")
+                    .table("mi_schema_history")
+                    .baselineOnMigrate(true)
+                    .baselineVersion("1")
+                    .baselineDescription("store created before versioned migrations")
+                    .load()
+                    .migrate();
+            if (result.migrationsExecuted > 0) {
+                LOG.info("Store schema migrated to version {} ({} migration(s))", result.targetSchemaVersion,
+                        result.migrationsExecuted);
             }
-            sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + SCHEMA, e);
-        }
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
-            for (String statement : sql.replaceAll("(?m)^\\s*--.*$", "").split(";")) {
-                String s = statement.strip();
-                if (!s.isEmpty()) {
-                    st.execute(s);
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot create the store schema: " + e.getMessage(), e);
+        } catch (FlywayException e) {
+            throw new IllegalStateException("cannot migrate the store schema: " + e.getMessage(), e);
         }
     }
 

@@ -1,0 +1,108 @@
+package dev.mailintake.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mailintake.config.StoreConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Flyway migrations on H2 and PostgreSQL: an empty database gets every version; a store created by the release before
+ * versioned migrations (its tables and rows, no history) is taken as version 1 and migrated, keeping its rows.
+ */
+class MigrationTest {
+    @TempDir
+    Path tmp;
+
+    static Stream<String> stores() {
+        return Stream.of("h2", "postgresql");
+    }
+
+    /** A new, empty database (H2 file) or schema (PostgreSQL). */
+    private StoreConfig empty(String kind) throws Exception {
+        if (kind.equals("h2")) {
+            return new StoreConfig("jdbc:h2:file:" + tmp.resolve("store-" + UUID.randomUUID()), "sa", Optional.empty());
+        }
+        String schema = "mi_" + UUID.randomUUID().toString().replace("-", "");
+        try (Connection c = DriverManager.getConnection(StoreSqlTest.PG_URL, "postgres", "");
+             Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA " + schema);
+        } catch (Exception e) {
+            Assumptions.assumeTrue(false, "PostgreSQL not reachable at " + StoreSqlTest.PG_URL + " (runs in CI)");
+        }
+        return new StoreConfig(StoreSqlTest.PG_URL + "?currentSchema=" + schema, "postgres", Optional.empty());
+    }
+
+    private static List<String> versions(StoreConfig config) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(config.url(), config.user(), "");
+             ResultSet rs = c.createStatement().executeQuery(
+                     "SELECT \"version\", \"type\" FROM \"mi_schema_history\" WHERE \"version\" IS NOT NULL ORDER BY \"installed_rank\"")) {
+            while (rs.next()) {
+                out.add(rs.getString(1) + ":" + rs.getString(2));
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @MethodSource("stores")
+    void anEmptyDatabaseGetsEveryMigration(String kind) throws Exception {
+        StoreConfig config = empty(kind);
+        try (Store store = new Store(config)) {
+            new Ledger(store.dataSource(), Clock.systemUTC()).recordDelivered("mb", "k1", "<a@x>", "/out/1",
+                    new Ledger.Content("ab", 2L));
+        }
+        assertThat(versions(config)).containsExactly("1:SQL", "2:SQL", "3:SQL");
+        try (Store again = new Store(config)) { // a restart migrates nothing
+            assertThat(new Ledger(again.dataSource(), Clock.systemUTC()).find("mb", "k1")).isPresent();
+        }
+        assertThat(versions(config)).hasSize(3);
+    }
+
+    @ParameterizedTest
+    @MethodSource("stores")
+    void thePreviousReleasesStoreIsUpgradedKeepingItsRows(String kind) throws Exception {
+        StoreConfig config = empty(kind);
+        String v1 = new String(MigrationTest.class.getResourceAsStream("/db/migration/V1__initial_schema.sql")
+                .readAllBytes(), StandardCharsets.UTF_8);
+        try (Connection c = DriverManager.getConnection(config.url(), config.user(), "");
+             Statement st = c.createStatement()) {
+            for (String statement : v1.replaceAll("(?m)^\\s*--.*$", "").split(";")) { // as that release created it
+                if (!statement.isBlank()) {
+                    st.execute(statement);
+                }
+            }
+            st.execute("INSERT INTO mi_ledger (mailbox, message_key, internet_message_id, state, attempts, updated_at,"
+                    + " location) VALUES ('mb', 'k0', '<old@x>', 'PROCESSED', 0, 1, '/out/0')");
+            st.execute("INSERT INTO mi_oauth_states (state, connection, verifier, expires_at, used)"
+                    + " VALUES ('s0', 'contoso', 'v', 1, 0)");
+        }
+        try (Store store = new Store(config)) {
+            LedgerEntry old = new Ledger(store.dataSource(), Clock.systemUTC()).find("mb", "k0").orElseThrow();
+            assertThat(old.state()).isEqualTo(LedgerState.PROCESSED);
+            assertThat(old.location()).contains("/out/0");
+            assertThat(old.contentSha256()).isEmpty();
+            try (Connection c = store.dataSource().getConnection();
+                 ResultSet rs = c.createStatement().executeQuery("SELECT started FROM mi_oauth_states")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).as("existing pending sign-ins get an order too").isPositive();
+            }
+        }
+        assertThat(versions(config)).containsExactly("1:BASELINE", "2:SQL", "3:SQL");
+    }
+}
