@@ -41,11 +41,14 @@ import dev.mailintake.intake.MimeInspector;
 import dev.mailintake.intake.RuleChecker;
 import dev.mailintake.intake.SweptLeftovers;
 import dev.mailintake.ops.AlertWatcher;
+import dev.mailintake.ops.Cluster;
 import dev.mailintake.ops.ConnectionHealthCheck;
 import dev.mailintake.ops.HealthEndpoint;
 import dev.mailintake.ops.MailIntakeMetrics;
 import dev.mailintake.ops.MailboxHealthCheck;
+import dev.mailintake.store.Claims;
 import dev.mailintake.store.GrantStore;
+import dev.mailintake.store.Instances;
 import dev.mailintake.store.Ledger;
 import dev.mailintake.store.OAuthStates;
 import dev.mailintake.store.SecretBox;
@@ -92,6 +95,9 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     private final RequestGate.Sleeper sleeper;
     private final GraphClient.RetryPolicy retryPolicy;
     private Store store;
+    private Cluster cluster;
+    /** How long a claim on a message holds without renewal before another instance may take the message over. */
+    private static final Duration CLAIM_LEASE = Duration.ofMinutes(2);
     private Mailboxes mailboxes;
 
     public MailIntakeBootstrap(Clock clock, RequestGate.Sleeper sleeper, GraphClient.RetryPolicy retryPolicy) {
@@ -119,6 +125,9 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     /** Everything after the store is open: beans, bindings, routes. */
     private void configure(CamelContext camel, MailIntakeConfig config, ObjectMapper json) {
         Ledger ledger = new Ledger(store.dataSource(), clock);
+        cluster = new Cluster(config.cluster(), new Instances(store.dataSource(), clock));
+        cluster.join(camel);
+        camel.getRegistry().bind("cluster", cluster);
         List<String> problems = new ArrayList<>();
         SecretBox box;
         try {
@@ -159,7 +168,8 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         Mailboxes mailboxes = mailboxes(camel, config, tokens, json);
         this.mailboxes = mailboxes;
         MessageIntake intake = new MessageIntake(mailboxes, ledger, new MimeInspector(), new RuleChecker(),
-                new MessageMetadata(clock), camel, clock);
+                new MessageMetadata(clock), camel, clock, cluster.clustered()
+                ? Claims.jdbc(store.dataSource(), cluster.instanceId(), CLAIM_LEASE, clock) : Claims.NONE);
 
         camel.getRegistry().bind("messageIntake", intake);
         camel.getRegistry().bind("mailboxes", mailboxes);
@@ -189,11 +199,11 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         Preflight preflight = new Preflight(config, mailboxes, tokens, delegated);
         camel.getRegistry().bind("preflight", preflight);
         camel.getRegistry().bind("alertWatcher", new AlertWatcher(mailboxes, delegated, credentials, tokens,
-                config.alerts().stallPolls(), config.alerts().endpoint(), publicBase.endsWith("/") ? publicBase : publicBase + "/", clock));
+                config.alerts().stallPolls(), config.alerts().endpoint(), publicBase.endsWith("/") ? publicBase : publicBase + "/", clock, cluster));
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
         if (health != null) {
-            mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status())));
+            mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status(), cluster)));
             config.connections().keySet().forEach(c -> health.register(
                     new ConnectionHealthCheck(c, java.util.Optional.ofNullable(delegated.get(c)), tokens,
                             credentials.get(c), clock)));
@@ -202,7 +212,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             camel.addStartupListener(new HealthEndpoint("/observe/health"));
             camel.addStartupListener(new CheckEndpoint(preflight));
             camel.addStartupListener(new MailIntakeMetrics(mailboxes, config.connections().keySet(),
-                    delegated.values(), tokens, credentials.values(), clock));
+                    delegated.values(), tokens, credentials.values(), clock, cluster));
         } catch (Exception e) {
             throw new IllegalStateException("cannot register the metrics", e);
         }
@@ -245,6 +255,9 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
      */
     @Override
     public void beforeStart(BaseMainSupport main) {
+        if (cluster != null) {
+            cluster.start(main.getCamelContext());
+        }
         if (mailboxes != null) {
             sweepLeftovers(mailboxes);
         }
@@ -300,6 +313,9 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
 
     @Override
     public void afterStop(BaseMainSupport main) {
+        if (cluster != null) {
+            cluster.stop();
+        }
         close();
     }
 
@@ -326,17 +342,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             TemplatedRouteBuilder.builder(camel, "import-mailbox")
                     .routeId(mb.routeId())
                     .parameter("mailbox", mb.name())
-                    .parameter("pollUri", pollUri(mb.config()))
+                    .parameter("pollUri", cluster.owned("mailbox-" + mb.name(), pollUri(mb.config())))
                     .parameter("executor", executor)
                     .add();
         }
     }
 
-    private static void addRefreshRoute(CamelContext camel, RefreshConfig refresh) {
+    private void addRefreshRoute(CamelContext camel, RefreshConfig refresh) {
         TemplatedRouteBuilder.builder(camel, "refresh-tokens-template")
                 .routeId("refresh-tokens")
-                .parameter("scheduleUri", "quartz:mailintake/refresh-tokens?stateful=true&cron="
-                        + URLEncoder.encode(refresh.cron(), StandardCharsets.UTF_8))
+                .parameter("scheduleUri", cluster.owned("refresh-tokens", "quartz:mailintake/refresh-tokens"
+                        + "?stateful=true&cron=" + URLEncoder.encode(refresh.cron(), StandardCharsets.UTF_8)))
                 .add();
     }
 

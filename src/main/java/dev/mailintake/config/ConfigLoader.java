@@ -51,7 +51,8 @@ public final class ConfigLoader {
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
             "refresh.cron", "refresh.window", "refresh.retry-delay",
-            "alerts.endpoint", "alerts.check-interval", "alerts.stall-polls");
+            "alerts.endpoint", "alerts.check-interval", "alerts.stall-polls",
+            "cluster.service", "cluster.file.root", "cluster.zookeeper.nodes", "cluster.instance-id");
     /** Exchange Online IMAP: app-only (client credentials) and delegated scopes (msal4j adds offline_access). */
     static final List<String> APP_IMAP_SCOPES = List.of("https://outlook.office365.com/.default");
     static final List<String> DELEGATED_IMAP_SCOPES = List.of("https://outlook.office.com/IMAP.AccessAsUser.All");
@@ -138,6 +139,7 @@ public final class ConfigLoader {
                 Optional.ofNullable(blankToNull(global.get("alerts.endpoint"))).map(String::trim),
                 duration(global, "alerts.check-interval", "60s"),
                 integer(global, PREFIX, "alerts.stall-polls", 3, 2, 1000, "polls an interval-polled mailbox may miss"));
+        ClusterConfig cluster = cluster(global, store, dataDir);
         RefreshConfig refresh = new RefreshConfig(refreshCron.orElse("0 5 * * * ?"), refreshWindow, retryDelay);
 
         // read from the raw properties, not the parsed mailboxes: a mailbox with another problem still counts, so
@@ -170,7 +172,7 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return new MailIntakeConfig(dataDir, store, admin, refresh, alerts, Map.copyOf(connections),
+        return new MailIntakeConfig(dataDir, store, admin, refresh, alerts, cluster, Map.copyOf(connections),
                 Map.copyOf(mailboxes));
     }
 
@@ -607,6 +609,43 @@ public final class ConfigLoader {
             problems.add(k + key + ": '" + v + "' is not a URL");
             return null;
         }
+    }
+
+    private ClusterConfig cluster(Map<String, String> global, StoreConfig store, Path dataDir) {
+        String k = PREFIX + "cluster.";
+        ClusterConfig.Service service = ClusterConfig.Service.NONE;
+        String v = global.getOrDefault("cluster.service", "none").trim().toLowerCase(Locale.ROOT);
+        switch (v) {
+            case "none" -> service = ClusterConfig.Service.NONE;
+            case "file" -> service = ClusterConfig.Service.FILE;
+            case "zookeeper" -> service = ClusterConfig.Service.ZOOKEEPER;
+            case "kubernetes" -> problems.add(k + "service: kubernetes (Leases) is not in this build yet; in"
+                    + " Kubernetes use zookeeper, or one replica with none");
+            default -> problems.add(k + "service: '" + v + "' is not one of none, file, zookeeper");
+        }
+        Optional<Path> root = Optional.ofNullable(blankToNull(global.get("cluster.file.root"))).map(r -> Path.of(r.trim()));
+        if (service == ClusterConfig.Service.FILE && root.isEmpty()) {
+            problems.add(k + "file.root: missing; give a directory every instance sees (one host, or a shared volume)");
+        }
+        Optional<String> nodes = Optional.ofNullable(blankToNull(global.get("cluster.zookeeper.nodes"))).map(String::trim);
+        if (service == ClusterConfig.Service.ZOOKEEPER && nodes.isEmpty()) {
+            problems.add(k + "zookeeper.nodes: missing; give the ensemble as host:port,host:port");
+        }
+        nodes.filter(n -> !n.matches("[A-Za-z0-9.\\[\\]:-]+:\\d+(,[A-Za-z0-9.\\[\\]:-]+:\\d+)*")).ifPresent(n ->
+                problems.add(k + "zookeeper.nodes: '" + n + "' must be host:port[,host:port…], e.g. zk1:2181,zk2:2181"));
+        if (service != ClusterConfig.Service.NONE && store.url().startsWith("jdbc:h2:")) {
+            problems.add(k + "service: " + v + " needs the instances to share a PostgreSQL store; set"
+                    + " mailintake.store.url=jdbc:postgresql://… (the embedded H2 store allows one process)");
+        }
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            host = "localhost";
+        }
+        String id = Optional.ofNullable(blankToNull(global.get("cluster.instance-id"))).map(String::trim)
+                .orElse(host + ":" + dataDir.toAbsolutePath().normalize());
+        return new ClusterConfig(service, root, nodes, id);
     }
 
     /** A global duration key ({@code 30s}, {@code 5m}). */

@@ -10,6 +10,7 @@ public record MailIntakeConfig(
         AdminConfig admin,
         RefreshConfig refresh,
         AlertsConfig alerts,
+        ClusterConfig cluster,
         Map<String, ConnectionConfig> connections,
         Map<String, MailboxConfig> mailboxes) {
 

@@ -1,5 +1,6 @@
 package dev.mailintake.intake;
 
+import dev.mailintake.store.Claims;
 import dev.mailintake.store.Ledger;
 import dev.mailintake.store.LedgerEntry;
 import dev.mailintake.store.LedgerState;
@@ -51,9 +52,17 @@ public final class MessageIntake {
     private final MessageMetadata metadata;
     private final CamelContext camel;
     private final Clock clock;
+    private final Claims claims;
 
     public MessageIntake(Mailboxes mailboxes, Ledger ledger, MimeInspector inspector, RuleChecker rules,
                          MessageMetadata metadata, CamelContext camel, Clock clock) {
+        this(mailboxes, ledger, inspector, rules, metadata, camel, clock, Claims.NONE);
+    }
+
+    /** @param claims which instance imports a message, when several share the store ({@link Claims#NONE} if one) */
+    public MessageIntake(Mailboxes mailboxes, Ledger ledger, MimeInspector inspector, RuleChecker rules,
+                         MessageMetadata metadata, CamelContext camel, Clock clock, Claims claims) {
+        this.claims = claims;
         this.mailboxes = mailboxes;
         this.ledger = ledger;
         this.inspector = inspector;
@@ -115,6 +124,12 @@ public final class MessageIntake {
                 case FAILING -> action = DELIVER;
                 default -> throw new IllegalStateException(entry.state().name());
             }
+        }
+        if (action.equals(DELIVER)) {
+            claims.claim(ref.mailbox(), ref.key()).ifPresent(holder -> {
+                throw new TransientFailure("message " + ref.shortKey() + " is being imported by instance " + holder
+                        + "; left to it");
+            });
         }
         exchange.getIn().setHeader(ACTION, action);
     }
@@ -223,6 +238,11 @@ public final class MessageIntake {
         if (previousError != null) {
             meta.put("previousError", previousError);
         }
+        if (!claims.stillHeld(m.ref().mailbox(), m.ref().key())) {
+            // fencing: this instance was paused or cut off and another took the mailbox over meanwhile
+            throw new TransientFailure("message " + m.ref().shortKey() + ": another instance took it over while this"
+                    + " one was not in touch; not delivered here");
+        }
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
                 exchange.getProperty(CONTENT, Ledger.Content.class));
@@ -235,6 +255,7 @@ public final class MessageIntake {
         Mailbox mb = mailboxes.get(ref.mailbox());
         mb.gateway().moveToProcessed(ref);
         ledger.recordProcessed(ref.mailbox(), ref.key());
+        claims.release(ref.mailbox(), ref.key());
         mb.status().imported();
         String location = exchange.getProperty("MailIntakeLocation", String.class);
         if (location != null) {
@@ -267,6 +288,7 @@ public final class MessageIntake {
         ledger.recordRejected(ref.mailbox(), ref.key(), ref.internetMessageId(), reason, content);
         mb.gateway().moveToError(ref, reason);
         ledger.recordError(ref.mailbox(), ref.key());
+        claims.release(ref.mailbox(), ref.key());
         mb.status().error();
         LOG.warn("mailbox '{}': message {} {} moved to Error: {}", ref.mailbox(), ref.shortKey(),
                 nullToEmpty(ref.internetMessageId()), detail);

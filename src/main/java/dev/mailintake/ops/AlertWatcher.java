@@ -55,13 +55,15 @@ public final class AlertWatcher {
     private final String endpoint;
     private final String statusPage;
     private final Clock clock;
+    private final Cluster cluster;
     private volatile Instant started;
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, Alert> firing = new ConcurrentHashMap<>();
 
     public AlertWatcher(Mailboxes mailboxes, Map<String, DelegatedGrant> delegated, Map<String, Credential> credentials,
                         TokenService tokens, int stallPolls, Optional<String> endpoint, String statusPage,
-                        Clock clock) {
+                        Clock clock, Cluster cluster) {
+        this.cluster = cluster;
         this.mailboxes = mailboxes;
         this.delegated = Map.copyOf(delegated);
         this.credentials = Map.copyOf(credentials);
@@ -153,6 +155,9 @@ public final class AlertWatcher {
     private Optional<Condition> mailbox(Mailbox mb) {
         MailboxStatus s = mb.status();
         String name = mb.name();
+        if (!cluster.owns("mailbox-" + name)) {
+            return Optional.empty(); // its owner watches it
+        }
         switch (s.state()) {
             case FAILED -> {
                 return Optional.of(new Condition("mailbox", name, "stopped", s.reason().orElse("stopped")));

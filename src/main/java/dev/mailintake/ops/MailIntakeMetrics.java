@@ -28,9 +28,11 @@ public final class MailIntakeMetrics implements StartupListener {
     private final TokenService tokens;
     private final Collection<Credential> credentials;
     private final Clock clock;
+    private final Cluster cluster;
 
     public MailIntakeMetrics(Mailboxes mailboxes, Collection<String> connections, Collection<DelegatedGrant> delegated,
-                             TokenService tokens, Collection<Credential> credentials, Clock clock) {
+                             TokenService tokens, Collection<Credential> credentials, Clock clock, Cluster cluster) {
+        this.cluster = cluster;
         this.mailboxes = mailboxes;
         this.connections = connections;
         this.delegated = delegated;
@@ -58,6 +60,9 @@ public final class MailIntakeMetrics implements StartupListener {
                             || st.state() == MailboxStatus.State.PAUSED || st.state() == MailboxStatus.State.DISABLED ? 0 : 1)
                     .description("1 while the mailbox is polled, 0 when stopped, paused or disabled")
                     .tag("mailbox", mb.name()).register(registry);
+            Gauge.builder("mailintake.mailbox.owned", cluster, c -> c.owns("mailbox-" + mb.name()) ? 1 : 0)
+                    .description("1 while this instance owns (polls) the mailbox; with a cluster service another"
+                            + " instance may own it").tag("mailbox", mb.name()).register(registry);
             Gauge.builder("mailintake.mailbox.last.poll", s, st -> st.lastPoll().map(t -> t.toEpochMilli() / 1000.0).orElse(0.0))
                     .description("Unix time of the last poll").baseUnit("seconds").tag("mailbox", mb.name()).register(registry);
         }

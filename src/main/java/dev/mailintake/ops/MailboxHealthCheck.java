@@ -16,10 +16,12 @@ public final class MailboxHealthCheck extends AbstractHealthCheck {
     public static final int FAILED_POLLS_DOWN = 3;
 
     private final MailboxStatus status;
+    private final Cluster cluster;
 
-    public MailboxHealthCheck(MailboxStatus status) {
+    public MailboxHealthCheck(MailboxStatus status, Cluster cluster) {
         super("mailintake", "mailbox-" + status.mailbox());
         this.status = status;
+        this.cluster = cluster;
     }
 
     @Override
@@ -38,6 +40,16 @@ public final class MailboxHealthCheck extends AbstractHealthCheck {
         builder.detail("imported", status.importedCount());
         builder.detail("errors", status.errorCount());
         builder.detail("postponed", status.postponedCount());
+        String namespace = "mailbox-" + status.mailbox();
+        if (cluster.clustered()) {
+            builder.detail("owner", cluster.owner(namespace).orElse("none yet"));
+            if (!cluster.owns(namespace)) {
+                builder.message("owned by " + cluster.owner(namespace).orElse("no instance yet")
+                        + "; this instance stands by");
+                builder.up();
+                return;
+            }
+        }
         switch (status.state()) {
             case FAILED, PAUSED -> {
                 builder.message(status.reason().orElse(status.state().name().toLowerCase()));

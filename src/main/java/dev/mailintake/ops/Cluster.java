@@ -1,0 +1,157 @@
+package dev.mailintake.ops;
+
+import dev.mailintake.config.ClusterConfig;
+import dev.mailintake.store.Instances;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.apache.camel.cluster.CamelClusterMember;
+import org.apache.camel.cluster.CamelClusterService;
+import org.apache.camel.cluster.CamelClusterView;
+import org.apache.camel.component.file.cluster.FileLockClusterService;
+import org.apache.camel.component.zookeeper.cluster.ZooKeeperClusterService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This instance among the others on one store. Clustered, each mailbox's route and the refresh-tokens route are
+ * {@code master:} routes of their own namespace on Camel's cluster service (a file lock or ZooKeeper), so mailboxes
+ * spread over the instances and each fails over when its owner dies; alone ({@code none}), the instance refuses to
+ * start while another one runs on the same store. Every instance keeps a heartbeat in the store.
+ */
+public final class Cluster {
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+    private static final String PREFIX = "mailintake-";
+
+    private final ClusterConfig config;
+    private final Instances instances;
+    private final String host;
+    private CamelClusterService service;
+    private ScheduledExecutorService heartbeat;
+
+    public Cluster(ClusterConfig config, Instances instances) {
+        this.config = config;
+        this.instances = instances;
+        String h;
+        try {
+            h = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            h = "localhost";
+        }
+        this.host = h;
+    }
+
+    /** Adds the cluster service to Camel (before the routes start). */
+    public void join(CamelContext camel) {
+        service = switch (config.service()) {
+            case NONE -> null;
+            case FILE -> {
+                FileLockClusterService f = new FileLockClusterService();
+                f.setRoot(config.fileRoot().orElseThrow().toString());
+                f.setAcquireLockDelay(1, TimeUnit.SECONDS);
+                f.setAcquireLockInterval(2, TimeUnit.SECONDS);
+                yield f;
+            }
+            case ZOOKEEPER -> {
+                ZooKeeperClusterService z = new ZooKeeperClusterService();
+                z.setNodes(config.zookeeperNodes().orElseThrow());
+                z.setBasePath("/mail-intake/cluster");
+                z.setSessionTimeout(Duration.ofSeconds(10).toMillis());
+                z.setConnectTimeout(Duration.ofSeconds(10).toMillis());
+                yield z;
+            }
+        };
+        if (service != null) {
+            service.setId(config.instanceId());
+            try {
+                camel.addService(service);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot add the " + config.service() + " cluster service", e);
+            }
+        }
+    }
+
+    /** {@code uri} as a route consumer that only this namespace's owner runs (unchanged when not clustered). */
+    public String owned(String namespace, String uri) {
+        return service == null ? uri : "master:" + PREFIX + namespace + ":" + uri;
+    }
+
+    /**
+     * Before the routes start: alone on a store means alone — another instance without a cluster service (or any
+     * instance, when this one has none) would import the same mailboxes. Then the heartbeat starts.
+     */
+    public void start(CamelContext camel) {
+        List<Instances.Instance> others = instances.othersAlive(config.instanceId());
+        List<Instances.Instance> conflicting = others.stream()
+                .filter(o -> !config.clustered() || o.clusterService().equals("NONE")).toList();
+        if (!conflicting.isEmpty()) {
+            Instances.Instance o = conflicting.get(0);
+            throw new IllegalStateException("Mail Intake cannot start: instance " + o.id() + " on " + o.host()
+                    + " (heartbeat " + o.heartbeatAgeSeconds() + " s ago) uses the same store "
+                    + (o.clusterService().equals("NONE") ? "without a cluster service" : "with a cluster service")
+                    + (config.clustered() ? "" : ", and this one has none")
+                    + "; every mailbox would be imported twice. Set mailintake.cluster.service (file or zookeeper) on"
+                    + " every instance, or stop the other one");
+        }
+        instances.heartbeat(config.instanceId(), host, config.service().name());
+        heartbeat = camel.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "instance-heartbeat");
+        heartbeat.scheduleWithFixedDelay(() -> {
+            try {
+                instances.heartbeat(config.instanceId(), host, config.service().name());
+            } catch (RuntimeException e) {
+                LOG.warn("cannot record this instance's heartbeat: {}", e.getMessage());
+            }
+        }, 10, 10, TimeUnit.SECONDS);
+        if (config.clustered()) {
+            LOG.info("instance {} joins the {} cluster service; instances seen on the store: {}", config.instanceId(),
+                    config.service().name().toLowerCase(), others.stream().map(Instances.Instance::id).toList());
+        }
+    }
+
+    /** A clean stop: off the store's instance list. */
+    public void stop() {
+        if (heartbeat != null) {
+            heartbeat.shutdownNow();
+            try {
+                instances.leave(config.instanceId());
+            } catch (RuntimeException e) {
+                LOG.warn("cannot remove this instance from the store: {}", e.getMessage());
+            }
+        }
+    }
+
+    public boolean clustered() {
+        return service != null;
+    }
+
+    public String instanceId() {
+        return config.instanceId();
+    }
+
+    /** Whether this instance runs the namespace's route now (always, when not clustered). */
+    public boolean owns(String namespace) {
+        return view(namespace).map(v -> v.getLocalMember().isLeader()).orElse(service == null);
+    }
+
+    /** The instance that runs the namespace's route now, if known. */
+    public Optional<String> owner(String namespace) {
+        if (service == null) {
+            return Optional.of(config.instanceId());
+        }
+        return view(namespace).flatMap(CamelClusterView::getLeader).map(CamelClusterMember::getId);
+    }
+
+    private Optional<CamelClusterView> view(String namespace) {
+        if (service == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(service.getView(PREFIX + namespace));
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+}
