@@ -1,27 +1,39 @@
 package dev.mailintake;
 
+import dev.mailintake.config.ConfigSources;
 import dev.mailintake.config.ConfigurationException;
 import dev.mailintake.graph.GraphClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import org.apache.camel.main.Main;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.slf4j.LoggerFactory;
 
 /**
  * Entry point: {@code java -jar mail-intake.jar}. Reads {@code application.properties} from the working directory,
- * falling back to the one inside the jar ({@code MAILINTAKE_CONFIG} or {@code --config <file>} name another).
+ * falling back to the one inside the jar ({@code MAILINTAKE_CONFIG} or {@code --config <file>} name another), over
+ * the jar's defaults; the user's route files from {@code routes/} beside it ({@code mailintake.routes-dir}).
  */
 public final class MailIntakeApplication {
     private MailIntakeApplication() {
     }
 
+    static final String USAGE = """
+            usage: java -jar mail-intake.jar [--config <file>] [--dev] [--<key>=<value> ...]
+                   java -jar mail-intake.jar authorize <connection> --device-code [--config <file>]
+              --config <file>    the properties file (default: ./application.properties, else the jar's copy)
+              --dev              reload the user's route files when they change (mailintake.routes-reload=true)
+              --<key>=<value>    set a property; wins over the environment and the file""";
+
     public static void main(String[] args) throws Exception {
         String config = System.getenv("MAILINTAKE_CONFIG");
         if (args.length > 0 && args[0].equals("authorize")) {
             if (args.length < 3 || !args[2].equals("--device-code")) {
-                System.err.println("usage: java -jar mail-intake.jar authorize <connection> --device-code [--config <file>]");
+                System.err.println(USAGE);
                 System.exit(2);
             }
             for (int i = 0; i < args.length - 1; i++) {
@@ -29,27 +41,56 @@ public final class MailIntakeApplication {
                     config = args[i + 1];
                 }
             }
-            System.exit(authorize(propertiesLocation(config), Map.of(), args[1], System.out));
+            ConfigSources sources = new ConfigSources(ConfigSources.userFile(config), System.getenv(), Map.of());
+            System.exit(authorize(sources, args[1], System.out));
         }
-        for (int i = 0; i < args.length - 1; i++) {
-            if (args[i].equals("--config")) {
-                config = args[i + 1];
+        Map<String, String> commandLine = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--config") && i + 1 < args.length) {
+                config = args[++i];
+            } else if (a.equals("--dev")) {
+                commandLine.put(UserRoutes.RELOAD_KEY, "true");
+            } else if (a.startsWith("--") && a.indexOf('=') > 2) {
+                commandLine.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else {
+                System.err.println("unknown argument '" + a + "'\n" + USAGE);
+                System.exit(2);
             }
         }
-        Main main = create(propertiesLocation(config), Map.of());
+        Main main;
         try {
+            main = create(new ConfigSources(ConfigSources.userFile(config), System.getenv(), commandLine),
+                    defaultBootstrap());
             main.run();
         } catch (Exception e) {
-            ConfigurationException problems = find(e, ConfigurationException.class);
-            if (problems != null) {
-                System.err.println(problems.getMessage());
-                LoggerFactory.getLogger(MailIntakeApplication.class).error(problems.getMessage());
+            String why = describe(e);
+            System.err.println(why);
+            if (find(e, ConfigurationException.class) != null || find(e, MarkedYamlEngineException.class) != null) {
+                LoggerFactory.getLogger(MailIntakeApplication.class).error(why);
             } else {
-                LoggerFactory.getLogger(MailIntakeApplication.class).error("Mail Intake failed to start: {}", e.getMessage(), e);
+                LoggerFactory.getLogger(MailIntakeApplication.class).error("{}", why, e);
             }
             System.exit(1);
+            return;
         }
         System.exit(main.getExitCode());
+    }
+
+    /**
+     * Why the application could not start, for a person: every configuration problem; for a route file that is not
+     * valid YAML the file, line and column; else the failure's message.
+     */
+    public static String describe(Throwable e) {
+        ConfigurationException problems = find(e, ConfigurationException.class);
+        if (problems != null) {
+            return problems.getMessage();
+        }
+        MarkedYamlEngineException yaml = find(e, MarkedYamlEngineException.class);
+        if (yaml != null) {
+            return "Mail Intake cannot start: a route file is not valid YAML: " + yaml.getMessage().strip();
+        }
+        return "Mail Intake failed to start: " + e.getMessage();
     }
 
     private static <T extends Throwable> T find(Throwable t, Class<T> type) {
@@ -61,12 +102,16 @@ public final class MailIntakeApplication {
         return null;
     }
 
-    static String propertiesLocation(String config) {
-        if (config != null && !config.isBlank()) {
-            return "file:" + config;
-        }
-        return Files.exists(Path.of("application.properties"))
-                ? "file:application.properties" : "classpath:application.properties";
+    private static MailIntakeBootstrap defaultBootstrap() {
+        return new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()),
+                GraphClient.RetryPolicy.defaults());
+    }
+
+    /** {@code file:<path>} names the user's file; anything else means the jar's copy (tests and older callers). */
+    static ConfigSources sources(String propertiesLocation, Map<String, String> commandLine) {
+        Optional<Path> file = propertiesLocation.startsWith("file:")
+                ? Optional.of(Path.of(propertiesLocation.substring("file:".length()))) : Optional.empty();
+        return new ConfigSources(file, Map.of(), commandLine);
     }
 
     /**
@@ -75,9 +120,12 @@ public final class MailIntakeApplication {
      */
     public static int authorize(String propertiesLocation, Map<String, String> overrides, String connection,
                                 java.io.PrintStream out) throws Exception {
-        MailIntakeBootstrap bootstrap = new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()),
-                GraphClient.RetryPolicy.defaults());
-        Main main = create(propertiesLocation, overrides, bootstrap);
+        return authorize(sources(propertiesLocation, overrides), connection, out);
+    }
+
+    public static int authorize(ConfigSources sources, String connection, java.io.PrintStream out) throws Exception {
+        MailIntakeBootstrap bootstrap = defaultBootstrap();
+        Main main = create(sources, bootstrap);
         try {
             main.init();
             @SuppressWarnings("unchecked")
@@ -108,16 +156,28 @@ public final class MailIntakeApplication {
         }
     }
 
-    /** The application as {@code main} runs it; tests use the same with extra (override) properties. */
+    /** The application as {@code main} runs it; tests use the same with extra (command line) properties. */
     public static Main create(String propertiesLocation, Map<String, String> overrides) {
-        return create(propertiesLocation, overrides, new MailIntakeBootstrap(Clock.systemUTC(),
-                d -> Thread.sleep(d.toMillis()), GraphClient.RetryPolicy.defaults()));
+        return create(propertiesLocation, overrides, defaultBootstrap());
     }
 
     public static Main create(String propertiesLocation, Map<String, String> overrides, MailIntakeBootstrap bootstrap) {
+        return create(sources(propertiesLocation, overrides), bootstrap);
+    }
+
+    /**
+     * The application on its configuration layers (jar defaults, the user's file, the environment, the command line),
+     * with the built-in routes and the user's route files.
+     */
+    public static Main create(ConfigSources sources, MailIntakeBootstrap bootstrap) {
+        UserRoutes routes = UserRoutes.of(sources);
         Main main = new Main();
-        main.setPropertyPlaceholderLocations(propertiesLocation);
-        overrides.forEach(main::addOverrideProperty);
+        main.setPropertyPlaceholderLocations(sources.locations());
+        Properties overrides = new Properties();
+        routes.camelProperties().forEach(overrides::setProperty);
+        sources.commandLine().forEach(overrides::setProperty);
+        main.setOverrideProperties(overrides);
+        main.addMainListener(routes.listener());
         main.addMainListener(bootstrap);
         return main;
     }

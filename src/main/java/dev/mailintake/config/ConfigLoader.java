@@ -49,7 +49,7 @@ public final class ConfigLoader {
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
-            "refresh.cron", "refresh.window", "refresh.retry-delay");
+            "refresh.cron", "refresh.window", "refresh.retry-delay", "routes-dir", "routes-reload");
     /** Exchange Online IMAP: app-only (client credentials) and delegated scopes (msal4j adds offline_access). */
     static final List<String> APP_IMAP_SCOPES = List.of("https://outlook.office365.com/.default");
     static final List<String> DELEGATED_IMAP_SCOPES = List.of("https://outlook.office.com/IMAP.AccessAsUser.All");
