@@ -159,6 +159,8 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("messageIntake", intake);
         camel.getRegistry().bind("mailboxes", mailboxes);
         camel.getRegistry().bind("ledger", ledger);
+        // steps for the user's delivery routes (docs/routes.md)
+        camel.getRegistry().bind("folderWriter", new dev.mailintake.intake.FolderWriter(json));
         camel.getRegistry().bind("tokenService", tokens);
         camel.getRegistry().bind("delegatedConnections", Map.copyOf(delegated));
         TokenRefresher refresher = new TokenRefresher(delegated, tokens, RefreshPolicy.of(config.refresh().window()),
@@ -346,7 +348,19 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return new ConfigLoader(resolved, scheme -> componentExists(camel, scheme)).load();
+        Set<String> direct = new java.util.HashSet<>();
+        for (org.apache.camel.model.RouteDefinition r : ((org.apache.camel.model.ModelCamelContext) camel).getRouteDefinitions()) {
+            String from = r.getInput() == null ? null : r.getInput().getEndpointUri();
+            try {
+                from = from == null ? null : camel.resolvePropertyPlaceholders(from);
+            } catch (RuntimeException e) {
+                // the route reports its own unresolved placeholder when it starts
+            }
+            if (from != null && from.startsWith("direct:")) {
+                direct.add(ConfigLoader.directName(from));
+            }
+        }
+        return new ConfigLoader(resolved, scheme -> componentExists(camel, scheme), direct::contains).load();
     }
 
     private static boolean componentExists(CamelContext camel, String scheme) {
