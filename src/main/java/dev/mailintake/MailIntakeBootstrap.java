@@ -55,6 +55,7 @@ import dev.mailintake.store.Store;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -161,6 +162,16 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("ledger", ledger);
         // steps for the user's delivery routes (docs/routes.md)
         camel.getRegistry().bind("folderWriter", new dev.mailintake.intake.FolderWriter(json));
+        Path attachmentsTemp = config.dataDir().resolve("tmp").resolve("attachments");
+        dev.mailintake.intake.AttachmentSplitter splitter = new dev.mailintake.intake.AttachmentSplitter(
+                new MimeInspector(), attachmentsTemp);
+        try {
+            splitter.sweepLeftovers();
+        } catch (IOException e) {
+            LOG.warn("cannot remove leftovers in {}: {}", attachmentsTemp, e.getMessage());
+        }
+        camel.getRegistry().bind("attachments", splitter);
+        camel.getRegistry().bind("multipart", new dev.mailintake.intake.MultipartForm());
         camel.getRegistry().bind("tokenService", tokens);
         camel.getRegistry().bind("delegatedConnections", Map.copyOf(delegated));
         TokenRefresher refresher = new TokenRefresher(delegated, tokens, RefreshPolicy.of(config.refresh().window()),

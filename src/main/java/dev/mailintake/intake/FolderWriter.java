@@ -29,8 +29,11 @@ public final class FolderWriter {
         this.json = json;
     }
 
-    /** @return the message's folder */
-    public String write(Exchange exchange, String folder) throws IOException {
+    /** Header set by {@link #write}: the message's folder. */
+    public static final String LOCATION = "MailIntakeFolderLocation";
+
+    /** Writes the message; leaves the body as it is and sets header {@value #LOCATION} to the message's folder. */
+    public void write(Exchange exchange, String folder) throws IOException {
         SpooledMessage m = exchange.getProperty(DeliveryHeaders.SPOOLED_MESSAGE, SpooledMessage.class);
         if (m == null) {
             throw new IllegalArgumentException("folderWriter.write needs a message that Mail Intake is delivering"
@@ -52,7 +55,8 @@ public final class FolderWriter {
             }
             SpooledMessage staged = new SpooledMessage(m.ref(), staging, staging.resolve(SpooledMessage.MESSAGE_FILE),
                     m.sha256(), m.parsed());
-            return target.deliver(staged, metadata == null ? Map.of() : json.readValue(metadata, MAP));
+            exchange.getMessage().setHeader(LOCATION, target.deliver(staged,
+                    metadata == null ? Map.of() : json.readValue(metadata, MAP)));
         } finally {
             deleteTree(staging);
         }
