@@ -2,10 +2,13 @@ package dev.mailintake;
 
 import dev.mailintake.config.ConfigSources;
 import dev.mailintake.config.ConfigurationException;
+import dev.mailintake.config.EnvironmentKeys;
 import dev.mailintake.graph.GraphClient;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -170,10 +173,20 @@ public final class MailIntakeApplication {
      * with the built-in routes and the user's route files.
      */
     public static Main create(ConfigSources sources, MailIntakeBootstrap bootstrap) {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> environment = new EnvironmentKeys().properties(sources.environment(),
+                sources.fileProperties().stringPropertyNames(), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
         UserRoutes routes = UserRoutes.of(sources);
         Main main = new Main();
+        // the files: the user's over the jar's defaults (Camel: the first location wins)
         main.setPropertyPlaceholderLocations(sources.locations());
+        // over them, in this order: the environment, the routes' settings, the command line (Camel's own environment
+        // and system-property lookups are off in the jar's defaults, so this order is the only one)
         Properties overrides = new Properties();
+        environment.forEach(overrides::setProperty);
         routes.camelProperties().forEach(overrides::setProperty);
         sources.commandLine().forEach(overrides::setProperty);
         main.setOverrideProperties(overrides);
