@@ -63,8 +63,10 @@ public final class MailIntakeApplication {
         }
         Main main;
         try {
-            main = create(new ConfigSources(ConfigSources.userFile(config), System.getenv(), commandLine),
-                    defaultBootstrap());
+            ConfigSources sources = new ConfigSources(ConfigSources.userFile(config), System.getenv(), commandLine);
+            libNotOnClassPath(sources.baseDirectory().resolve("lib"), System.getProperty("java.class.path", ""))
+                    .ifPresent(w -> LoggerFactory.getLogger(MailIntakeApplication.class).warn(w));
+            main = create(sources, defaultBootstrap());
             main.run();
         } catch (Exception e) {
             String why = describe(e);
@@ -103,6 +105,30 @@ public final class MailIntakeApplication {
             }
         }
         return null;
+    }
+
+    /**
+     * Jars in {@code lib/} beside the configuration are on the class path only with the launch form
+     * {@code java -cp "mail-intake.jar:lib/*" dev.mailintake.MailIntakeApplication} ({@code java -jar} ignores
+     * {@code -cp}, and a manifest Class-Path cannot name "every jar of a directory"): a warning when some are not.
+     */
+    static Optional<String> libNotOnClassPath(Path lib, String classPath) {
+        if (!java.nio.file.Files.isDirectory(lib)) {
+            return Optional.empty();
+        }
+        java.util.Set<String> onPath = new java.util.HashSet<>();
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            onPath.add(Path.of(entry).getFileName() == null ? entry : Path.of(entry).getFileName().toString());
+        }
+        try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(lib)) {
+            List<String> missing = jars.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar"))
+                    .filter(n -> !onPath.contains(n)).sorted().toList();
+            return missing.isEmpty() ? Optional.empty() : Optional.of("The jars " + missing + " in " + lib
+                    + " are not on the class path: start Mail Intake with java -cp \"mail-intake.jar"
+                    + java.io.File.pathSeparator + "lib/*\" dev.mailintake.MailIntakeApplication (docs/routes.md)");
+        } catch (java.io.IOException e) {
+            return Optional.of("cannot list " + lib + ": " + e.getMessage());
+        }
     }
 
     private static MailIntakeBootstrap defaultBootstrap() {

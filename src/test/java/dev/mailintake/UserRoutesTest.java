@@ -133,4 +133,16 @@ class UserRoutesTest {
         assertThat(app.camel().getRoute("import-invoices")).isNotNull();
         assertThat(app.camel().getRoute("import-message")).isNotNull();
     }
+
+    @Test
+    void jarsInLibThatAreNotOnTheClassPathAreNamedWithTheLaunchForm() throws Exception {
+        Path lib = Files.createDirectories(tmp.resolve("lib"));
+        Files.writeString(lib.resolve("camel-seda-4.18.0.jar"), "");
+        String sep = java.io.File.pathSeparator;
+        assertThat(MailIntakeApplication.libNotOnClassPath(lib, "mail-intake.jar")).get().asString()
+                .contains("camel-seda-4.18.0.jar", "java -cp \"mail-intake.jar" + sep + "lib/*\"");
+        assertThat(MailIntakeApplication.libNotOnClassPath(lib, "mail-intake.jar" + sep + lib.resolve("camel-seda-4.18.0.jar")))
+                .isEmpty();
+        assertThat(MailIntakeApplication.libNotOnClassPath(tmp.resolve("none"), "x.jar")).isEmpty();
+    }
 }
