@@ -62,6 +62,7 @@ import dev.mailintake.store.Store;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -174,6 +175,18 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("messageIntake", intake);
         camel.getRegistry().bind("mailboxes", mailboxes);
         camel.getRegistry().bind("ledger", ledger);
+        // steps for the user's delivery routes (docs/routes.md)
+        camel.getRegistry().bind("folderWriter", new dev.mailintake.intake.FolderWriter(json));
+        Path attachmentsTemp = config.dataDir().resolve("tmp").resolve("attachments");
+        dev.mailintake.intake.AttachmentSplitter splitter = new dev.mailintake.intake.AttachmentSplitter(
+                new MimeInspector(), attachmentsTemp);
+        try {
+            splitter.sweepLeftovers();
+        } catch (IOException e) {
+            LOG.warn("cannot remove leftovers in {}: {}", attachmentsTemp, e.getMessage());
+        }
+        camel.getRegistry().bind("attachments", splitter);
+        camel.getRegistry().bind("multipart", new dev.mailintake.intake.MultipartForm());
         camel.getRegistry().bind("tokenService", tokens);
         camel.getRegistry().bind("delegatedConnections", Map.copyOf(delegated));
         TokenRefresher refresher = new TokenRefresher(delegated, tokens, RefreshPolicy.of(config.refresh().window()),
@@ -388,7 +401,19 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return new ConfigLoader(resolved, scheme -> componentExists(camel, scheme)).load();
+        Set<String> direct = new java.util.HashSet<>();
+        for (org.apache.camel.model.RouteDefinition r : ((org.apache.camel.model.ModelCamelContext) camel).getRouteDefinitions()) {
+            String from = r.getInput() == null ? null : r.getInput().getEndpointUri();
+            try {
+                from = from == null ? null : camel.resolvePropertyPlaceholders(from);
+            } catch (RuntimeException e) {
+                // the route reports its own unresolved placeholder when it starts
+            }
+            if (from != null && from.startsWith("direct:")) {
+                direct.add(ConfigLoader.directName(from));
+            }
+        }
+        return new ConfigLoader(resolved, scheme -> componentExists(camel, scheme), direct::contains).load();
     }
 
     private static boolean componentExists(CamelContext camel, String scheme) {

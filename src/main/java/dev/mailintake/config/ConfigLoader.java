@@ -50,7 +50,7 @@ public final class ConfigLoader {
     static final Set<String> GLOBAL_KEYS = Set.of("data-dir", "store.url", "store.user", "store.password",
             "delivery.redeliveries", "delivery.redelivery-delay", "admin.host", "admin.port", "admin.public-base-url",
             "admin.password",
-            "refresh.cron", "refresh.window", "refresh.retry-delay",
+            "refresh.cron", "refresh.window", "refresh.retry-delay", "routes-dir", "routes-reload",
             "alerts.endpoint", "alerts.check-interval", "alerts.stall-polls",
             "cluster.service", "cluster.file.root", "cluster.zookeeper.nodes", "cluster.instance-id");
     /** Exchange Online IMAP: app-only (client credentials) and delegated scopes (msal4j adds offline_access). */
@@ -62,6 +62,7 @@ public final class ConfigLoader {
 
     private final Map<String, String> props;
     private final java.util.function.Predicate<String> componentExists;
+    private final java.util.function.Predicate<String> directRouteExists;
     private final List<String> problems = new ArrayList<>();
 
     /** @param props the resolved {@code mailintake.*} properties (placeholders already substituted) */
@@ -71,8 +72,15 @@ public final class ConfigLoader {
 
     /** @param componentExists whether a Camel component of that scheme is on the classpath (endpoint targets) */
     public ConfigLoader(Map<String, String> props, java.util.function.Predicate<String> componentExists) {
+        this(props, componentExists, name -> true);
+    }
+
+    /** @param directRouteExists whether a route consumes {@code direct:<name>} (a user's delivery route) */
+    public ConfigLoader(Map<String, String> props, java.util.function.Predicate<String> componentExists,
+                        java.util.function.Predicate<String> directRouteExists) {
         this.props = new TreeMap<>(props);
         this.componentExists = componentExists;
+        this.directRouteExists = directRouteExists;
     }
 
     /** Loads or throws a {@link ConfigurationException} listing every problem. */
@@ -447,10 +455,21 @@ public final class ConfigLoader {
             String scheme = v.substring(0, v.indexOf(':'));
             if (!componentExists.test(scheme)) {
                 problems.add(k + "target: no Camel component '" + scheme + "' in this build; add its jar (e.g."
-                        + " org.apache.camel:camel-" + scheme + ") to pom.xml or use another target");
+                        + " org.apache.camel:camel-" + scheme + ") to lib/ (docs/routes.md) or use another target");
+            } else if (scheme.equals("direct") && !directRouteExists.test(directName(v))) {
+                problems.add(k + "target: no route consumes " + v + "; add a route file with 'from: uri: direct:"
+                        + directName(v) + "' to the routes directory (mailintake.routes-dir, docs/routes.md)");
             }
         }
         return Target.endpoint(v);
+    }
+
+    /** {@code direct:dms?timeout=5} and {@code direct://dms} name {@code dms}. */
+    public static String directName(String uri) {
+        String rest = uri.substring(uri.indexOf(':') + 1);
+        rest = rest.startsWith("//") ? rest.substring(2) : rest;
+        int q = rest.indexOf('?');
+        return q < 0 ? rest : rest.substring(0, q);
     }
 
     private Poll poll(Map<String, String> p, String k) {

@@ -3,18 +3,20 @@ package dev.mailintake.intake;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.converter.stream.FileInputStreamCache;
+import org.apache.camel.util.ObjectHelper;
 import org.apache.camel.util.URISupport;
 
 /**
- * Any Camel endpoint as target: the raw MIME as a stream body, the metadata as {@code MailIntake*} headers (plus
- * {@code CamelFileName} = {@code <key-hash>.eml}).
+ * Any Camel endpoint as target, e.g. a user's route ({@code direct:dms}): the raw MIME as a file-backed stream body,
+ * the metadata as {@code MailIntake*} headers ({@link DeliveryHeaders}, plus {@code CamelFileName} =
+ * {@code <key-hash>.eml}); the contract is in docs/routes.md.
  */
 public final class EndpointTarget implements MessageTarget {
     private final String uri;
@@ -42,30 +44,65 @@ public final class EndpointTarget implements MessageTarget {
         return Leftovers.sweep(spoolRoot);
     }
 
+    /**
+     * Sends the message to the endpoint and waits for the outcome: completed = delivered; header
+     * {@value RejectMessage#HEADER} set or {@link RejectMessage} thrown = rejected ({@link PermanentMessageFailure}, to
+     * Error); any other failure = {@link TargetUnavailableException} (retried, then left in the Inbox).
+     */
     @Override
     public String deliver(SpooledMessage m, Map<String, Object> metadata) {
-        try (InputStream body = Files.newInputStream(m.eml())) {
+        // a file-backed stream cache: Camel's stream caching keeps it as it is (no copy in memory) and every step of a
+        // route (two sinks, a split) can read it from the start
+        FileInputStreamCache body = new FileInputStreamCache(m.eml().toFile());
+        try {
             Exchange result = producer.send(uri, ex -> {
+                ex.setProperty(DeliveryHeaders.SPOOLED_MESSAGE, m);
                 ex.getIn().setBody(body);
-                ex.getIn().setHeader("MailIntakeMailbox", metadata.get("mailbox"));
-                ex.getIn().setHeader("MailIntakeMessageKey", metadata.get("messageKey"));
-                ex.getIn().setHeader("MailIntakeInternetMessageId", metadata.get("internetMessageId"));
-                ex.getIn().setHeader("MailIntakeSubject", metadata.get("subject"));
-                ex.getIn().setHeader("MailIntakeFrom", metadata.get("from"));
-                ex.getIn().setHeader("MailIntakeTo", metadata.get("to"));
-                ex.getIn().setHeader("MailIntakeReceivedAt", metadata.get("receivedAt"));
-                ex.getIn().setHeader("MailIntakeSha256", metadata.get("sha256"));
-                ex.getIn().setHeader("MailIntakeMetadata", toJson(metadata));
+                ex.getIn().setHeader(DeliveryHeaders.MAILBOX, metadata.get("mailbox"));
+                ex.getIn().setHeader(DeliveryHeaders.MESSAGE_KEY, metadata.get("messageKey"));
+                ex.getIn().setHeader(DeliveryHeaders.INTERNET_MESSAGE_ID, metadata.get("internetMessageId"));
+                ex.getIn().setHeader(DeliveryHeaders.SUBJECT, metadata.get("subject"));
+                ex.getIn().setHeader(DeliveryHeaders.FROM, metadata.get("from"));
+                ex.getIn().setHeader(DeliveryHeaders.TO, metadata.get("to"));
+                ex.getIn().setHeader(DeliveryHeaders.RECEIVED_AT, metadata.get("receivedAt"));
+                ex.getIn().setHeader(DeliveryHeaders.SHA256, metadata.get("sha256"));
+                ex.getIn().setHeader(DeliveryHeaders.SIZE, m.parsed().size());
+                ex.getIn().setHeader(DeliveryHeaders.ATTACHMENT_COUNT, m.parsed().realAttachments().size());
+                ex.getIn().setHeader(DeliveryHeaders.METADATA, toJson(metadata));
                 ex.getIn().setHeader(Exchange.FILE_NAME, FolderTarget.folderName(m) + ".eml");
             });
-            if (result.getException() != null) {
-                throw new TargetUnavailableException("target " + URISupport.sanitizeUri(uri) + " failed: "
-                        + result.getException().getMessage(), result.getException());
+            String target = URISupport.sanitizeUri(uri);
+            Exception failure = result.getException();
+            RejectMessage reject = failure == null ? null : ObjectHelper.getException(RejectMessage.class, failure);
+            if (reject != null) {
+                throw rejected(target, reject.reason());
             }
-            return URISupport.sanitizeUri(uri);
-        } catch (IOException e) {
-            throw new TargetUnavailableException("cannot read spooled message: " + e.getMessage(), e);
+            if (failure != null) {
+                // without the cause: Camel picks the error clause by the innermost cause, and a route's failure may
+                // carry one of ours (a malformed attachment) that would send the message elsewhere
+                throw new TargetUnavailableException("target " + target + " failed: " + failure, null);
+            }
+            String reason = result.getMessage().getHeader(RejectMessage.HEADER, String.class);
+            if (reason != null) {
+                throw rejected(target, reason);
+            }
+            return target;
+        } finally {
+            body.close();
         }
+    }
+
+    private static PermanentMessageFailure rejected(String target, String reason) {
+        return new PermanentMessageFailure(reasonText(reason), "rejected by " + target);
+    }
+
+    /** A route's reason as a short single line (it becomes a category or keyword mark in the mailbox). */
+    static String reasonText(String reason) {
+        String r = reason == null ? "" : reason.replaceAll("[\\p{Cntrl}\\s]+", " ").strip();
+        if (r.isEmpty()) {
+            return "rejected by the delivery route";
+        }
+        return r.length() > 100 ? r.substring(0, 100) : r;
     }
 
     private String toJson(Map<String, Object> metadata) {

@@ -2,6 +2,7 @@ package dev.mailintake.testsupport;
 
 import dev.mailintake.MailIntakeApplication;
 import dev.mailintake.MailIntakeBootstrap;
+import dev.mailintake.config.ConfigSources;
 import dev.mailintake.graph.GraphClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.main.Main;
@@ -127,6 +129,8 @@ public final class TestApp implements AutoCloseable {
         m.put("mailintake.delivery.redeliveries", "2");
         m.put("mailintake.delivery.redelivery-delay", "100");
         m.put("camel.main.shutdownTimeout", "5");
+        // the user's route files of a test live beside its data directory (none unless the test writes some)
+        m.put("mailintake.routes-dir", dataDir.toAbsolutePath().resolveSibling("routes").toString());
         return m;
     }
 
@@ -150,14 +154,23 @@ public final class TestApp implements AutoCloseable {
         return start(settings, null);
     }
 
-    /** Starts and returns once Camel has started; throws what the start-up threw. */
+    /**
+     * Starts and returns once Camel has started; throws what the start-up threw. The settings are the command line
+     * over the project's application.properties; no environment.
+     */
     public static TestApp start(Map<String, String> settings, RouteBuilder extraRoutes) {
+        return start(new ConfigSources(Optional.of(Path.of("application.properties")), Map.of(), settings), extraRoutes);
+    }
+
+    /** The application on these configuration layers (a free management and admin port added to the command line). */
+    public static TestApp start(ConfigSources sources, RouteBuilder extraRoutes) {
         int port = freePort();
-        Map<String, String> all = new LinkedHashMap<>(settings);
+        Map<String, String> all = new LinkedHashMap<>(sources.commandLine());
         all.put("camel.management.port", String.valueOf(port));
         all.putIfAbsent("mailintake.admin.port", String.valueOf(freePort()));
         MailIntakeBootstrap bootstrap = new MailIntakeBootstrap(Clock.systemUTC(), d -> Thread.sleep(d.toMillis()), FAST_RETRIES);
-        Main main = MailIntakeApplication.create("file:application.properties", all, bootstrap);
+        Main main = MailIntakeApplication.create(new ConfigSources(sources.userFile(), sources.environment(), all),
+                bootstrap);
         if (extraRoutes != null) {
             main.configure().addRoutesBuilder(extraRoutes);
         }
