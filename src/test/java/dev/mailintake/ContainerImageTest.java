@@ -101,7 +101,7 @@ class ContainerImageTest {
             Path dir = Path.of(System.getProperty("mailintake.test.logdir", "target/test-logs"));
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("container-image-test.log"), logs.output);
-            run(List.of("podman", "rm", "-f", "-t", "0", container));
+            run(List.of("podman", "rm", "-f", "-v", "-t", "0", container));
         }
         if (fake != null) {
             fake.close();
