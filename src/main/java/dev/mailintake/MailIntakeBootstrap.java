@@ -97,8 +97,6 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     private final GraphClient.RetryPolicy retryPolicy;
     private Store store;
     private Cluster cluster;
-    /** How long a claim on a message holds without renewal before another instance may take the message over. */
-    private static final Duration CLAIM_LEASE = Duration.ofMinutes(2);
     private Mailboxes mailboxes;
 
     public MailIntakeBootstrap(Clock clock, RequestGate.Sleeper sleeper, GraphClient.RetryPolicy retryPolicy) {
@@ -170,7 +168,8 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         this.mailboxes = mailboxes;
         MessageIntake intake = new MessageIntake(mailboxes, ledger, new MimeInspector(), new RuleChecker(),
                 new MessageMetadata(clock), camel, clock, cluster.clustered()
-                ? Claims.jdbc(store.dataSource(), cluster.instanceId(), CLAIM_LEASE, clock) : Claims.NONE);
+                ? Claims.jdbc(store.dataSource(), cluster.instanceId(), config.cluster().claimLease(), clock)
+                : Claims.NONE);
 
         camel.getRegistry().bind("messageIntake", intake);
         camel.getRegistry().bind("mailboxes", mailboxes);

@@ -12,9 +12,11 @@ import java.util.Optional;
  * @param fileRoot       the shared directory of the file-lock service
  * @param zookeeperNodes {@code host:port,…} of the ZooKeeper ensemble
  * @param instanceId     this instance's name among the others (default: host name and data directory)
+ * @param claimLease     how long a claim on a message holds without renewal before another instance may take the
+ *                       message over (after its owner died or was paused)
  */
 public record ClusterConfig(Service service, Optional<Path> fileRoot, Optional<String> zookeeperNodes,
-                            String instanceId) {
+                            String instanceId, java.time.Duration claimLease) {
     /** The coordination engine. */
     public enum Service {
         NONE,

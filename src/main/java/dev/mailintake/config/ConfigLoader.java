@@ -52,7 +52,8 @@ public final class ConfigLoader {
             "admin.password",
             "refresh.cron", "refresh.window", "refresh.retry-delay", "routes-dir", "routes-reload",
             "alerts.endpoint", "alerts.check-interval", "alerts.stall-polls",
-            "cluster.service", "cluster.file.root", "cluster.zookeeper.nodes", "cluster.instance-id");
+            "cluster.service", "cluster.file.root", "cluster.zookeeper.nodes", "cluster.instance-id",
+            "cluster.claim-lease");
     /** Exchange Online IMAP: app-only (client credentials) and delegated scopes (msal4j adds offline_access). */
     static final List<String> APP_IMAP_SCOPES = List.of("https://outlook.office365.com/.default");
     static final List<String> DELEGATED_IMAP_SCOPES = List.of("https://outlook.office.com/IMAP.AccessAsUser.All");
@@ -664,7 +665,7 @@ public final class ConfigLoader {
         }
         String id = Optional.ofNullable(blankToNull(global.get("cluster.instance-id"))).map(String::trim)
                 .orElse(host + ":" + dataDir.toAbsolutePath().normalize());
-        return new ClusterConfig(service, root, nodes, id);
+        return new ClusterConfig(service, root, nodes, id, duration(global, "cluster.claim-lease", "2m"));
     }
 
     /** A global duration key ({@code 30s}, {@code 5m}). */
