@@ -142,7 +142,8 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             try {
                 if (c.flow() == Flow.DELEGATED || c.flow() == Flow.DEVICE_CODE) {
                     DelegatedGrant source = c.provider() == Provider.GENERIC
-                            ? new GenericOAuthTokenSource(c, grants, clock) : new DelegatedTokenSource(c, grants);
+                            ? new GenericOAuthTokenSource(c, grants, clock) : new DelegatedTokenSource(c, grants,
+                            config.admin().redirectUri());
                     delegated.put(name, source);
                     sources.put(name, source);
                 } else if (c.provider() == Provider.GENERIC) {

@@ -23,6 +23,16 @@ public interface DelegatedGrant extends TokenSource {
     /** The provider's authorization URL for a new browser sign-in (PKCE S256 from the verifier, one-time state). */
     URI authorizationUrl(String redirectUri, String state, String codeVerifier);
 
+    /**
+     * Entra's admin consent URL for the app ({@code {authority-host}/{tenant}/v2.0/adminconsent} with the client id,
+     * the scopes a sign-in asks for and {@code redirectUri}): a tenant administrator who opens it consents for every
+     * user of the tenant. {@code state} may be null (a URL to send to an administrator, whose answer Mail Intake then
+     * cannot verify). Empty for providers without admin consent (generic OAuth2) and for the device code flow.
+     */
+    default java.util.Optional<URI> adminConsentUrl(String redirectUri, String state) {
+        return java.util.Optional.empty();
+    }
+
     /** Redeems the authorization code and stores the new grant; returns who signed in. */
     String redeem(String code, String redirectUri, String codeVerifier);
 

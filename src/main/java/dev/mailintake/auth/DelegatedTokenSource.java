@@ -18,7 +18,10 @@ import dev.mailintake.config.Flow;
 import dev.mailintake.store.Grant;
 import dev.mailintake.store.GrantStore;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -40,10 +43,13 @@ public final class DelegatedTokenSource implements DelegatedGrant {
     private final AbstractClientApplicationBase app;
     private final Set<String> scopes;
     private final String fingerprint;
+    private final String redirectUri;
 
-    public DelegatedTokenSource(ConnectionConfig connection, GrantStore grants) {
+    /** @param redirectUri the app's redirect URI, named in the admin consent URL of a refusal for missing consent */
+    public DelegatedTokenSource(ConnectionConfig connection, GrantStore grants, String redirectUri) {
         this.connection = connection;
         this.grants = grants;
+        this.redirectUri = redirectUri;
         this.app = connection.flow() == Flow.DEVICE_CODE ? Msal.publicClient(connection, new StoredCache())
                 : Msal.client(connection, new StoredCache());
         this.scopes = new LinkedHashSet<>();
@@ -78,6 +84,36 @@ public final class DelegatedTokenSource implements DelegatedGrant {
                 .responseMode(ResponseMode.FORM_POST)
                 .prompt(Prompt.SELECT_ACCOUNT)
                 .build()).toString());
+    }
+
+    /**
+     * {@code {authority-host}/{tenant}/v2.0/adminconsent?client_id&scope&redirect_uri[&state]}, with the configured
+     * scopes and those msal4j adds to every sign-in ({@code openid profile offline_access}), so that consent covers
+     * what a sign-in asks for. Tenant {@code common} becomes {@code organizations}: Entra's admin consent needs a
+     * work or school tenant.
+     */
+    @Override
+    public Optional<URI> adminConsentUrl(String redirectUri, String state) {
+        if (isDeviceCode()) {
+            return Optional.empty();
+        }
+        Set<String> all = new LinkedHashSet<>(scopes);
+        all.addAll(List.of("openid", "profile", "offline_access"));
+        String host = connection.authorityHost().toString();
+        String tenant = connection.tenantId().equalsIgnoreCase("common") ? "organizations" : connection.tenantId();
+        return Optional.of(URI.create((host.endsWith("/") ? host : host + "/") + encode(tenant)
+                + "/v2.0/adminconsent?client_id=" + encode(connection.clientId()) + "&scope="
+                + encode(String.join(" ", all)) + "&redirect_uri=" + encode(redirectUri)
+                + (state == null ? "" : "&state=" + encode(state))));
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** The admin consent URL (without a state) that refusals for missing consent name. */
+    private Optional<URI> consentUrl() {
+        return adminConsentUrl(redirectUri, null);
     }
 
     /** Redeems the authorization code and stores the new grant; returns who signed in. */
@@ -117,11 +153,11 @@ public final class DelegatedTokenSource implements DelegatedGrant {
                          long timeoutSeconds) {
         IAuthenticationResult result;
         try {
-            result = Msal.await(connection.name(), scope(), flow.get(), timeoutSeconds);
+            result = Msal.await(connection.name(), scope(), flow.get(), timeoutSeconds, consentUrl());
         } catch (TokenException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw TokenFailures.classify(connection.name(), scope(), e);
+            throw TokenFailures.classify(connection.name(), scope(), e, consentUrl());
         }
         String account = result.account() == null ? "unknown account" : result.account().username();
         grants.authorized(connection.name(), fingerprint, account, app.tokenCache().serialize());
@@ -157,14 +193,14 @@ public final class DelegatedTokenSource implements DelegatedGrant {
             throw new TokenException(connection.name(), TokenException.Kind.TRANSIENT, "interrupted", e);
         } catch (ExecutionException e) {
             throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(),
-                    e.getCause() == null ? e : e.getCause()));
+                    e.getCause() == null ? e : e.getCause(), consentUrl()));
         } catch (java.net.MalformedURLException e) {
             throw new IllegalStateException("authority " + connection.authority() + " is not a URL", e);
         } catch (TimeoutException | RuntimeException e) {
             if (e instanceof TokenException te) {
                 throw GrantChecks.remember(grants, te);
             }
-            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(), e));
+            throw GrantChecks.remember(grants, TokenFailures.classify(connection.name(), scope(), e, consentUrl()));
         }
     }
 

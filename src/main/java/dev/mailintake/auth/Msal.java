@@ -73,15 +73,21 @@ final class Msal {
      */
     static IAuthenticationResult await(String connection, String scope, CompletableFuture<IAuthenticationResult> call,
                                        long timeoutSeconds) {
+        return await(connection, scope, call, timeoutSeconds, java.util.Optional.empty());
+    }
+
+    /** The same; a refusal for missing consent names {@code adminConsentUrl}. */
+    static IAuthenticationResult await(String connection, String scope, CompletableFuture<IAuthenticationResult> call,
+                                       long timeoutSeconds, java.util.Optional<java.net.URI> adminConsentUrl) {
         try {
             return call.get(timeoutSeconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TokenException(connection, TokenException.Kind.TRANSIENT, "interrupted", e);
         } catch (ExecutionException e) {
-            throw TokenFailures.classify(connection, scope, e.getCause() == null ? e : e.getCause());
+            throw TokenFailures.classify(connection, scope, e.getCause() == null ? e : e.getCause(), adminConsentUrl);
         } catch (TimeoutException e) {
-            throw TokenFailures.classify(connection, scope, e);
+            throw TokenFailures.classify(connection, scope, e, adminConsentUrl);
         }
     }
 }

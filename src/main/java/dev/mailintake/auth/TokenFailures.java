@@ -3,6 +3,8 @@ package dev.mailintake.auth;
 import com.microsoft.aad.msal4j.MsalClientException;
 import com.microsoft.aad.msal4j.MsalException;
 import com.microsoft.aad.msal4j.MsalServiceException;
+import java.net.URI;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -16,7 +18,9 @@ import java.util.regex.Pattern;
 public final class TokenFailures {
     private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d+)");
     private static final Set<String> REAUTHORIZE = Set.of("50173", "70008", "700082", "700084", "70000", "70043",
-            "50076", "50079", "50078", "65001", "700003");
+            "50076", "50079", "50078", "65001", "90094", "700003");
+    /** No consent (65001), or consent only an administrator may give (90094; MC1163922 for apps reading mail). */
+    private static final Set<String> CONSENT = Set.of("65001", "90094");
     private static final Set<String> ADMIN = Set.of("7000218", "7000215", "7000222", "700016", "90002", "50057", "50055",
             "50105", "53003", "530003", "7000112", "700027", "50034", "500011");
     private static final Set<String> TRANSIENT = Set.of("50033", "50087", "90006", "90024", "90033", "90090");
@@ -31,12 +35,21 @@ public final class TokenFailures {
      * @param scope what was asked for (space-separated scopes), named in refusals of the scope; null if unknown
      */
     public static TokenException classify(String connection, String scope, Throwable failure) {
+        return classify(connection, scope, failure, Optional.empty());
+    }
+
+    /**
+     * The same for a Microsoft connection that can ask for an administrator's consent: a missing consent (AADSTS65001,
+     * 90094) then also names {@code adminConsentUrl} (Entra's admin consent URL for the app, without a state).
+     */
+    public static TokenException classify(String connection, String scope, Throwable failure,
+                                          Optional<URI> adminConsentUrl) {
         Throwable t = failure;
         while (t != null && !(t instanceof MsalException) && t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
         if (t instanceof MsalServiceException se) {
-            return classify(connection, scope, se.statusCode(), se.errorCode(), se.getMessage(), se);
+            return classify(connection, scope, se.statusCode(), se.errorCode(), se.getMessage(), se, adminConsentUrl);
         }
         if (t instanceof MsalClientException ce && !(ce.getCause() instanceof java.io.IOException)
                 && ce.getMessage() != null && !ce.getMessage().toLowerCase().contains("timed out")
@@ -56,6 +69,15 @@ public final class TokenFailures {
      */
     public static TokenException classify(String connection, String scope, Integer status, String error,
                                           String description, Throwable cause) {
+        return classify(connection, scope, status, error, description, cause, Optional.empty());
+    }
+
+    /**
+     * The same, naming the admin consent URL when consent is missing (see {@link #classify(String, String, Throwable,
+     * Optional)}); also for an error that came back to the redirect URI instead of a code.
+     */
+    public static TokenException classify(String connection, String scope, Integer status, String error,
+                                          String description, Throwable cause, Optional<URI> adminConsentUrl) {
         String code = aadsts(description);
         String what = (error == null ? (status == null ? "error" : "HTTP " + status) : error)
                 + (code == null ? "" : " AADSTS" + code);
@@ -68,11 +90,31 @@ public final class TokenFailures {
             return new TokenException(connection, TokenException.Kind.TRANSIENT,
                     "token endpoint temporarily unavailable (" + what + ")", cause);
         }
+        if (code != null && CONSENT.contains(code)) {
+            return new TokenException(connection, TokenException.Kind.REAUTHORIZATION_REQUIRED,
+                    consentMissing(code, what, adminConsentUrl), cause);
+        }
         if ((code != null && REAUTHORIZE.contains(code)) || "invalid_grant".equals(error)) {
             return new TokenException(connection, TokenException.Kind.REAUTHORIZATION_REQUIRED,
                     "re-authorization required (" + what + "): sign in again for this connection", cause);
         }
         return admin(connection, byError(error, what, key, scope), cause);
+    }
+
+    /** Whether an error's description says that consent is missing (AADSTS65001 or 90094). */
+    public static boolean consentMissing(String description) {
+        String code = aadsts(description);
+        return code != null && CONSENT.contains(code);
+    }
+
+    private static String consentMissing(String code, String what, Optional<URI> adminConsentUrl) {
+        String ask = "an administrator of the tenant must consent first: " + adminConsentUrl
+                .map(u -> "use 'Ask an administrator' on the status page (or send them " + u + ")")
+                .orElse("in the Entra admin center, Enterprise applications > the app > Permissions > Grant admin"
+                        + " consent");
+        return "re-authorization required (" + what + "): " + (code.equals("90094") ? ask + "; then sign in again"
+                : "the app's permissions are not consented; sign in again and consent, or, where users may not"
+                + " consent, " + ask + "; then sign in again");
     }
 
     private static TokenException admin(String connection, String message, Throwable cause) {

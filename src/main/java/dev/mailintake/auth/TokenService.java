@@ -22,6 +22,7 @@ public final class TokenService {
     private final Map<String, AccessToken> cache = new ConcurrentHashMap<>();
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private final Map<String, TokenException> problems = new ConcurrentHashMap<>();
+    private final Map<String, TokenException> signInProblems = new ConcurrentHashMap<>();
 
     /** @param margin how long before expiry a token is no longer handed out (e.g. 5 minutes) */
     public TokenService(Map<String, TokenSource> sources, Clock clock, Duration margin) {
@@ -72,10 +73,24 @@ public final class TokenService {
         return java.util.Optional.ofNullable(cache.get(connection));
     }
 
+    /**
+     * A sign-in that failed for a reason someone must act on (e.g. an administrator must consent first), for a
+     * connection without a usable grant: the status page shows it until a sign-in succeeds ({@link #forget}).
+     */
+    public void signInFailed(TokenException e) {
+        signInProblems.put(e.connection(), e);
+    }
+
+    /** Why the last sign-in of a connection without a usable grant failed, until a sign-in succeeds. */
+    public java.util.Optional<TokenException> signInProblem(String connection) {
+        return java.util.Optional.ofNullable(signInProblems.get(connection));
+    }
+
     /** Drops the cached token and any known problem (after a new authorization). */
     public void forget(String connection) {
         cache.remove(connection);
         problems.remove(connection);
+        signInProblems.remove(connection);
     }
 
     /**

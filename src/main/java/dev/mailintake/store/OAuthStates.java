@@ -11,21 +11,49 @@ import java.util.Base64;
 import javax.sql.DataSource;
 
 /**
- * One-time OAuth {@code state} values bound to a connection, with the PKCE code verifier, kept server-side in the
- * store (so they survive restarts and work across instances) and expiring after {@link #LIFETIME}. Only the newest
- * {@link #MAX_PENDING} per connection are kept: starting sign-ins over and over cannot grow the store, and an
- * older start's answer is then refused as unknown.
+ * One-time OAuth {@code state} values bound to a connection and to what they were started for ({@link Purpose}: a
+ * sign-in or an administrator's consent, whose answers come back to the same redirect URI), with the PKCE code
+ * verifier, kept server-side in the store (so they survive restarts and work across instances) and expiring after
+ * {@link #LIFETIME}. Only the newest {@link #MAX_PENDING} per connection are kept: starting sign-ins over and over
+ * cannot grow the store, and an older start's answer is then refused as unknown.
  */
 public final class OAuthStates {
     public static final Duration LIFETIME = Duration.ofMinutes(10);
     /** Sign-ins kept per connection; the oldest are dropped. */
     public static final int MAX_PENDING = 20;
 
+    /** What a state was started for; stored as {@link #column()}. */
+    public enum Purpose {
+        /** A user's sign-in (authorization code with PKCE). */
+        SIGN_IN("sign-in"),
+        /** A tenant administrator's consent for every user (Entra's admin consent endpoint). */
+        ADMIN_CONSENT("admin-consent");
+
+        private final String column;
+
+        Purpose(String column) {
+            this.column = column;
+        }
+
+        public String column() {
+            return column;
+        }
+
+        static Purpose of(String column) {
+            for (Purpose p : values()) {
+                if (p.column.equals(column)) {
+                    return p;
+                }
+            }
+            throw new StoreException("unknown authorization purpose '" + column + "' in mi_oauth_states", null);
+        }
+    }
+
     /** A started authorization. */
-    public record Pending(String state, String connection, String verifier) {
+    public record Pending(String state, String connection, String verifier, Purpose purpose) {
         @Override
         public String toString() {
-            return "Pending[connection=" + connection + "]";
+            return "Pending[connection=" + connection + ", purpose=" + purpose.column() + "]";
         }
     }
 
@@ -47,23 +75,29 @@ public final class OAuthStates {
         this.clock = clock;
     }
 
+    /** A new sign-in. */
     public Pending create(String connection) {
+        return create(connection, Purpose.SIGN_IN);
+    }
+
+    public Pending create(String connection, Purpose purpose) {
         String state = randomToken(32);
         String verifier = randomToken(48);
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO mi_oauth_states (state, connection, verifier,"
-                     + " expires_at, used) VALUES (?, ?, ?, ?, 0)")) {
+                     + " expires_at, used, purpose) VALUES (?, ?, ?, ?, 0, ?)")) {
             ps.setString(1, state);
             ps.setString(2, connection);
             ps.setString(3, box.encrypt(verifier, state));
             ps.setLong(4, clock.instant().plus(LIFETIME).toEpochMilli());
+            ps.setString(5, purpose.column());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("cannot store an authorization state", e);
         }
         dropOldest(connection);
         purgeExpired();
-        return new Pending(state, connection, verifier);
+        return new Pending(state, connection, verifier, purpose);
     }
 
     /** Takes a returned state once: unknown, expired or replayed states are refused. */
@@ -75,7 +109,8 @@ public final class OAuthStates {
             String connection;
             String verifier;
             long expires;
-            try (PreparedStatement ps = c.prepareStatement("SELECT connection, verifier, expires_at, used FROM"
+            String purpose;
+            try (PreparedStatement ps = c.prepareStatement("SELECT connection, verifier, expires_at, used, purpose FROM"
                     + " mi_oauth_states WHERE state = ?")) {
                 ps.setString(1, state);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -89,6 +124,7 @@ public final class OAuthStates {
                     connection = rs.getString(1);
                     verifier = rs.getString(2);
                     expires = rs.getLong(3);
+                    purpose = rs.getString(5);
                 }
             }
             try (PreparedStatement ps = c.prepareStatement("UPDATE mi_oauth_states SET used = 1 WHERE state = ? AND used = 0")) {
@@ -101,7 +137,7 @@ public final class OAuthStates {
                 throw new Refused("the authorization took longer than " + LIFETIME.toMinutes()
                         + " minutes and expired; start it again");
             }
-            return new Pending(state, connection, box.decrypt(verifier, state));
+            return new Pending(state, connection, box.decrypt(verifier, state), Purpose.of(purpose));
         } catch (SQLException e) {
             throw new StoreException("cannot read an authorization state", e);
         }

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The status page ({@code GET /}) and its actions ({@code POST}, checked by {@link AdminAccess} for Origin and the
  * browser's CSRF token): every connection with its authorization state, an Authorize button (a form posting to
- * {@code oauth/start/<connection>}), a Test button, "Refresh tokens now" (starts a round in the background, or joins
+ * {@code oauth/start/<connection>}), for Microsoft connections "Ask an administrator" (a form posting to
+ * {@code oauth/adminconsent/<connection>}: a tenant administrator consents for every user), a Test button, "Refresh tokens now" (starts a round in the background, or joins
  * the running one) and the refresh round's progress and last result; every mailbox with its state, last poll and
  * counts. Plain server-rendered HTML with relative links (it also works behind a reverse proxy under a path
  * prefix); never a secret or a token.
@@ -39,6 +40,7 @@ public final class StatusPage {
     private final TokenRefresher refresher;
     private final AdminAccess access;
     private final AdminOrigins origins;
+    private final String redirectUri;
 
     public StatusPage(MailIntakeConfig config, Mailboxes mailboxes, Map<String, DelegatedGrant> delegated,
                       TokenService tokens, TokenRefresher refresher, AdminAccess access, AdminOrigins origins) {
@@ -49,6 +51,7 @@ public final class StatusPage {
         this.refresher = refresher;
         this.access = access;
         this.origins = origins;
+        this.redirectUri = config.admin().redirectUri();
     }
 
     /** {@code GET /}. */
@@ -78,7 +81,8 @@ public final class StatusPage {
                     .append(c.flow() == Flow.CLIENT_CREDENTIALS ? "app-only" : c.flow() == Flow.DELEGATED ? "delegated" : "device code").append("</td>");
             if (c.flow() == Flow.DELEGATED || c.flow() == Flow.DEVICE_CODE) {
                 Optional<Grant> grant = delegated.get(c.name()).grant();
-                h.append("<td>").append(authorization(grant, tokens.problem(c.name()))).append("</td>");
+                h.append("<td>").append(authorization(grant, tokens.problem(c.name()), tokens.signInProblem(c.name())))
+                        .append("</td>");
                 h.append("<td>").append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td>");
                 h.append("<td>").append(time(grant.flatMap(Grant::refreshedAt))).append("</td>");
                 if (c.flow() == Flow.DEVICE_CODE) {
@@ -87,7 +91,14 @@ public final class StatusPage {
                 } else {
                     h.append("<td><form method=\"post\" action=\"oauth/start/").append(Html.escape(c.name()))
                             .append("\"><input type=\"hidden\" name=\"csrf\" value=\"").append(csrfToken)
-                            .append("\"><button type=\"submit\">Authorize</button></form></td>");
+                            .append("\"><button type=\"submit\">Authorize</button></form>");
+                    if (delegated.get(c.name()).adminConsentUrl(redirectUri, null).isPresent()) {
+                        h.append("<form method=\"post\" action=\"oauth/adminconsent/").append(Html.escape(c.name()))
+                                .append("\"><input type=\"hidden\" name=\"csrf\" value=\"").append(csrfToken)
+                                .append("\"><button type=\"submit\" title=\"A tenant administrator consents for every")
+                                .append(" user of the tenant\">Ask an administrator</button></form>");
+                    }
+                    h.append("</td>");
                 }
             } else {
                 h.append("<td>").append(tokens.problem(c.name()).map(StatusPage::problem).orElse("client credentials"))
@@ -200,16 +211,21 @@ public final class StatusPage {
      * The stored grant's state, unless the last token request said more: an expired client secret shows here as soon
      * as a refresh meets it, while the grant itself stays authorized.
      */
-    private static String authorization(Optional<Grant> grant, Optional<TokenException> problem) {
+    private static String authorization(Optional<Grant> grant, Optional<TokenException> problem,
+                                        Optional<TokenException> signInProblem) {
+        // a failed sign-in (e.g. an administrator must consent first) says why, as the newest news
+        String lastSignIn = signInProblem.map(p -> Html.escape(withoutLead(p.reason(), "re-authorization required")))
+                .orElse(null);
         if (grant.isEmpty()) {
-            return "<span class=\"bad\">never authorized</span>";
+            return "<span class=\"bad\">never authorized</span>" + (lastSignIn == null ? "" : ": " + lastSignIn);
         }
         Grant g = grant.get();
         return switch (g.state()) {
             case AUTHORIZED -> problem.map(StatusPage::problem).orElse(
                     "<span class=\"ok\">authorized as " + Html.escape(g.account().orElse("?")) + "</span>");
             case REAUTHORIZATION_REQUIRED -> "<span class=\"bad\">re-authorization required</span>: "
-                    + Html.escape(withoutLead(g.reason().orElse(""), "re-authorization required"));
+                    + (lastSignIn != null ? lastSignIn
+                    : Html.escape(withoutLead(g.reason().orElse(""), "re-authorization required")));
             case ADMIN_MUST_FIX -> "<span class=\"bad\">admin must fix the app</span>: " + Html.escape(g.reason().orElse(""));
         };
     }

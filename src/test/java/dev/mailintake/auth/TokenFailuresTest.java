@@ -39,6 +39,8 @@ class TokenFailuresTest {
             "400, invalid_resource, 'AADSTS500011: The resource principal named x was not found', ADMIN_MUST_FIX",
             "503, temporarily_unavailable, 'AADSTS50033: retry', TRANSIENT",
             "400, invalid_request, 'AADSTS90033: A transient error has occurred', TRANSIENT",
+            "400, invalid_grant, 'AADSTS65001: The user or administrator has not consented', REAUTHORIZATION_REQUIRED",
+            "null, access_denied, 'AADSTS90094: app needs permission that only an admin can grant', REAUTHORIZATION_REQUIRED",
     })
     void classifiesWithAndWithoutAadstsCodes(Integer status, String error, String description, Kind kind) {
         TokenException e = TokenFailures.classify("c1", SCOPE, status, error, description, null);
@@ -46,6 +48,28 @@ class TokenFailuresTest {
         assertThat(e.connection()).isEqualTo("c1");
         assertThat(e.getMessage()).startsWith("connection 'c1': ").doesNotContain("retrying")
                 .doesNotContain("null");
+    }
+
+    @Test
+    void missingConsentPointsToAnAdministratorsConsent() {
+        java.util.Optional<java.net.URI> url = java.util.Optional.of(java.net.URI.create(
+                "https://login.microsoftonline.com/t1/v2.0/adminconsent?client_id=a"));
+        TokenException adminOnly = TokenFailures.classify("c1", SCOPE, null, "access_denied",
+                "AADSTS90094: app needs permission that only an admin can grant.", null, url);
+        assertThat(adminOnly.getMessage()).isEqualTo("connection 'c1': re-authorization required (access_denied"
+                + " AADSTS90094): an administrator of the tenant must consent first: use 'Ask an administrator' on"
+                + " the status page (or send them https://login.microsoftonline.com/t1/v2.0/adminconsent?client_id=a);"
+                + " then sign in again");
+        assertThat(TokenFailures.classify("c1", SCOPE, 400, "invalid_grant", "AADSTS65001: not consented", null, url)
+                .getMessage()).contains("(invalid_grant AADSTS65001): the app's permissions are not consented; sign in"
+                        + " again and consent, or, where users may not consent, an administrator of the tenant must"
+                        + " consent first: use 'Ask an administrator'");
+        // without an admin consent URL (the Entra app of a generic connection): where in Entra to consent
+        assertThat(TokenFailures.classify("c1", SCOPE, 400, "invalid_grant", "AADSTS65001: not consented", null)
+                .getMessage()).contains("Grant admin consent").doesNotContain("Ask an administrator");
+        assertThat(TokenFailures.consentMissing("AADSTS90094: x")).isTrue();
+        assertThat(TokenFailures.consentMissing("AADSTS65004: User declined")).isFalse();
+        assertThat(TokenFailures.consentMissing(null)).isFalse();
     }
 
     @Test

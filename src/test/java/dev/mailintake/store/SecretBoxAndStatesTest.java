@@ -50,6 +50,13 @@ class SecretBoxAndStatesTest {
             clock.advance(OAuthStates.LIFETIME.plus(Duration.ofSeconds(1)));
             assertThatThrownBy(() -> states.consume(b.state())).hasMessageContaining("expired");
             assertThatThrownBy(() -> states.consume(b.state())).hasMessageContaining("already used");
+
+            // an administrator's consent comes back to the same callback: the state says which it was
+            assertThat(a.purpose()).isEqualTo(OAuthStates.Purpose.SIGN_IN);
+            OAuthStates.Pending consent = states.create("contoso", OAuthStates.Purpose.ADMIN_CONSENT);
+            assertThat(states.consume(consent.state())).isEqualTo(consent);
+            assertThat(consent.purpose()).isEqualTo(OAuthStates.Purpose.ADMIN_CONSENT);
+            assertThatThrownBy(() -> states.consume(consent.state())).hasMessageContaining("already used");
         }
     }
 }

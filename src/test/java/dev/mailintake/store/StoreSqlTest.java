@@ -101,6 +101,10 @@ class StoreSqlTest {
             OAuthStates states = new OAuthStates(store.dataSource(), box, clock);
             OAuthStates.Pending p = states.create(connection);
             assertThat(states.consume(p.state()).verifier()).isEqualTo(p.verifier());
+            OAuthStates.Pending consent = states.create(connection, OAuthStates.Purpose.ADMIN_CONSENT);
+            assertThat(states.consume(consent.state()).purpose()).isEqualTo(OAuthStates.Purpose.ADMIN_CONSENT);
+            assertThat(states.consume(states.create(connection).state()).purpose())
+                    .isEqualTo(OAuthStates.Purpose.SIGN_IN);
         }
     }
 }

@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
 /**
  * A browser without JavaScript (but with cookies) signing in as an administrator does: the status page, its Authorize
  * button (a POST to {@code /oauth/start/<connection>} with the page's CSRF token), the fake's authorize endpoint
- * (already signed in there with {@link GraphFake#signInAs}) and back to the callback.
+ * (already signed in there with {@link GraphFake#signInAs}) and back to the callback; likewise its "Ask an
+ * administrator" button ({@code /oauth/adminconsent/<connection>}, the fake's admin consent endpoint).
  */
 public final class BrowserSignIn {
     private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
@@ -60,6 +61,37 @@ public final class BrowserSignIn {
             throw new AssertionError("/oauth/start answered " + start.statusCode() + ": " + start.body());
         }
         return start.headers().firstValue("Location").orElseThrow();
+    }
+
+    /**
+     * Where the status page's "Ask an administrator" button for the connection sends the browser (Entra's admin
+     * consent URL, with a one-time state).
+     */
+    public String adminConsentUrl(String connection) throws Exception {
+        HttpResponse<String> start = post("http://127.0.0.1:" + adminPort + "/oauth/adminconsent/" + connection,
+                Map.of("csrf", csrfToken()));
+        if (start.statusCode() != 303) {
+            throw new AssertionError("/oauth/adminconsent answered " + start.statusCode() + ": " + start.body());
+        }
+        return start.headers().firstValue("Location").orElseThrow();
+    }
+
+    /**
+     * Opens a provider URL that redirects back to the application (the admin consent endpoint; an authorize URL in
+     * query mode) and follows that redirect in this browser; returns the application's answer.
+     */
+    public HttpResponse<String> viaProvider(String providerUrl) throws Exception {
+        HttpResponse<String> provider = get(toProvider, providerUrl);
+        if (provider.statusCode() != 302) {
+            throw new AssertionError("the provider answered " + provider.statusCode() + ": " + provider.body());
+        }
+        return get(browser, provider.headers().firstValue("Location").orElseThrow()
+                .replace("http://localhost:", "http://127.0.0.1:"));
+    }
+
+    /** The status page's "Ask an administrator" through the provider (signed in there as an administrator). */
+    public HttpResponse<String> adminConsent(String connection) throws Exception {
+        return viaProvider(adminConsentUrl(connection));
     }
 
     /** Follows the authorize URL to the provider's auto-submitting form_post page and returns (action, fields). */

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The delegated (user) side of the Entra v2 fake: users and their mailbox grants, the authorize endpoint, and the
+ * The delegated (user) side of the Entra v2 fake: users and their mailbox grants, the authorize endpoint, the admin
+ * consent endpoint (tenant-wide consent by a tenant administrator; tenants where users may not consent), and the
  * {@code authorization_code} and {@code refresh_token} grants. Client authentication and access-token bookkeeping
  * stay in {@link TokenEndpoint}. No secret, code or token is ever written to a log or an exception message.
  */
@@ -124,6 +125,13 @@ final class DelegatedAuth {
     private final Map<String, Set<String>> mailboxGrants = new ConcurrentHashMap<>();
     /** "tenant|client|upn" → consented scopes by {@link Scope#key()}. */
     private final Map<String, Map<String, Scope>> consents = new ConcurrentHashMap<>();
+    /** "tenant|client" → scopes an administrator consented to for every user of the tenant (admin consent). */
+    private final Map<String, Map<String, Scope>> tenantConsents = new ConcurrentHashMap<>();
+    /** "tenant|upn" of users who may grant consent for the whole tenant (e.g. Global or Application Administrator). */
+    private final Set<String> tenantAdmins = ConcurrentHashMap.newKeySet();
+    /** Tenants whose user consent setting is "Do not allow user consent". */
+    private final Set<String> userConsentDisabled = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<String[]> nextAdminConsentFailure = new AtomicReference<>();
     private final Map<String, AuthCode> codes = new ConcurrentHashMap<>();
     private final Map<String, RefreshGrant> refreshTokens = new ConcurrentHashMap<>();
     /** "tenant|upn" → current grant generation; refresh tokens of older generations are revoked. */
@@ -209,6 +217,37 @@ final class DelegatedAuth {
         }
         Set<String> granted = mailboxGrants.get(lower(upn));
         return granted != null && granted.contains(lower(mailbox));
+    }
+
+    void makeTenantAdmin(String tenant, String upn) {
+        requireUser(tenant, upn);
+        tenantAdmins.add(lower(tenant) + "|" + lower(upn));
+    }
+
+    boolean isTenantAdmin(User user) {
+        return tenantAdmins.contains(user.tenant() + "|" + lower(user.upn()));
+    }
+
+    void disableUserConsent(String tenant) {
+        userConsentDisabled.add(lower(tenant));
+    }
+
+    void failNextAdminConsent(String error, String description) {
+        nextAdminConsentFailure.set(new String[]{error, description});
+    }
+
+    /** The scopes (resource + permission) an administrator consented to for the whole tenant. */
+    Set<String> tenantConsent(String tenant, String clientId) {
+        Set<String> out = new LinkedHashSet<>();
+        tenantConsents.getOrDefault(clientKey(tenant, clientId), Map.of()).values().forEach(s -> out.add(s.full()));
+        return out;
+    }
+
+    /** Removes every consent (the tenant's and each user's) to the app: its next refreshes answer AADSTS65001. */
+    void revokeConsents(String tenant, String clientId) {
+        tenantConsents.remove(clientKey(tenant, clientId));
+        String prefix = clientKey(tenant, clientId) + "|";
+        consents.keySet().removeIf(k -> k.startsWith(prefix));
     }
 
     void failNextAuthorize(String error, String description) {
@@ -375,6 +414,14 @@ final class DelegatedAuth {
             return;
         }
         User u = user.get();
+        if (userConsentDisabled.contains(tenant) && !isTenantAdmin(u) && !consentedAlready(tenant, clientId, u, scope)) {
+            // Entra shows "Need admin approval" with this message; the user can only go back to the app without
+            // consenting, which sends the error to the redirect URI (the fake skips the page, as it skips every page)
+            authorizeError(x, mode, redirectUri, state, "access_denied", "AADSTS90094: " + clientId + " needs "
+                    + "permission to access resources in your organization that only an admin can grant. Ask an admin "
+                    + "to grant permission to this app before you can use it.");
+            return;
+        }
         Map<String, Scope> consent = consents.computeIfAbsent(consentKey(tenant, clientId, u.upn()),
                 k -> new ConcurrentHashMap<>());
         for (String s : scope.trim().split("\\s+")) {
@@ -396,6 +443,129 @@ final class DelegatedAuth {
         }
         params.put("session_state", UUID.nameUUIDFromBytes((u.oid() + "|session").getBytes()).toString());
         respondToRedirect(x, mode, redirectUri, params);
+    }
+
+    /** Whether every permission asked for is consented already, by the user or for the whole tenant. */
+    private boolean consentedAlready(String tenant, String clientId, User user, String scope) {
+        Map<String, Scope> mine = consents.getOrDefault(consentKey(tenant, clientId, user.upn()), Map.of());
+        Map<String, Scope> tenantWide = tenantConsents.getOrDefault(clientKey(tenant, clientId), Map.of());
+        for (String s : scope.trim().split("\\s+")) {
+            Scope parsed = parseScope(s);
+            if (parsed != null && !parsed.permission().equals(".default") && !mine.containsKey(parsed.key())
+                    && !tenantWide.containsKey(parsed.key())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ================================================================== admin consent endpoint
+
+    /**
+     * {@code GET /{tenant}/v2.0/adminconsent?client_id&redirect_uri&scope&state} (Entra's v2-admin-consent page):
+     * the signed-in user, if a tenant administrator, consents to {@code scope} for every user of the tenant, and the
+     * browser is redirected to {@code redirect_uri} with {@code admin_consent=True&tenant=<tenant id>&scope&state}.
+     * Errors after the redirect URI is validated go there too, with {@code admin_consent=True&error&error_description
+     * &state}, as Microsoft documents them; an unknown client or redirect URI gets Entra's error page instead.
+     * {@code .default} is accepted and recorded as nothing (the fake keeps no list of the app's required permissions).
+     */
+    void adminConsent(FakeExchange x, String tenantSegment) throws IOException {
+        if (!x.method.equals("GET")) {
+            htmlError(x, 405, 900561, "The endpoint only accepts GET requests. Received a " + x.method + " request.");
+            return;
+        }
+        Map<String, String> p = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : x.query) {
+            p.putIfAbsent(e.getKey(), e.getValue());
+        }
+        String clientId = p.get("client_id");
+        x.entry.clientId = clientId;
+        String tenant = tokens.resolveTenant(tenantSegment);
+        if (tenant == null) {
+            htmlError(x, 400, 90002, "Tenant '" + tenantSegment + "' not found. Check to make sure you have the "
+                    + "correct tenant ID and are signing into the correct cloud.");
+            return;
+        }
+        if (clientId == null || clientId.isBlank()) {
+            htmlError(x, 400, 900144, "The request body must contain the following parameter: 'client_id'.");
+            return;
+        }
+        if (!tokens.clientExists(tenant, clientId)) {
+            htmlError(x, 400, 700016, "Application with identifier '" + clientId + "' was not found in the "
+                    + "directory '" + tenantSegment + "'.");
+            return;
+        }
+        Set<String> registered = redirectUris.getOrDefault(clientKey(tenant, clientId), Set.of());
+        String redirectUri = p.get("redirect_uri");
+        if (registered.isEmpty()) {
+            htmlError(x, 400, 500113, "No reply address is registered for the application.");
+            return;
+        }
+        if (redirectUri == null || redirectUri.isEmpty()) {
+            htmlError(x, 400, 900144, "The request body must contain the following parameter: 'redirect_uri'.");
+            return;
+        }
+        if (registered.stream().noneMatch(r -> redirectMatches(r, redirectUri))) {
+            htmlError(x, 400, 50011, "The redirect URI '" + redirectUri + "' specified in the request does not "
+                    + "match the redirect URIs configured for the application '" + clientId + "'. Make sure the "
+                    + "redirect URI sent in the request matches one added to your application in the Azure portal. "
+                    + "Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.");
+            return;
+        }
+        String state = p.get("state");
+        String[] failure = nextAdminConsentFailure.getAndSet(null);
+        if (failure != null) {
+            adminConsentError(x, redirectUri, state, failure[0], failure[1]);
+            return;
+        }
+        String scope = p.get("scope");
+        if (scope == null || scope.isBlank()) {
+            adminConsentError(x, redirectUri, state, "invalid_request",
+                    "AADSTS900144: The request body must contain the following parameter: 'scope'.");
+            return;
+        }
+        Optional<User> user = signedInUser(tenant);
+        if (user.isEmpty()) {
+            htmlError(x, 400, 50058, "GraphFake has no signed-in user in tenant '" + tenantSegment
+                    + "': call registerUser(...) first.");
+            return;
+        }
+        if (!isTenantAdmin(user.get())) {
+            adminConsentError(x, redirectUri, state, "access_denied", "AADSTS90093: Calling principal cannot "
+                    + "consent due to lack of permissions. (GraphFake: " + user.get().upn() + " is no tenant "
+                    + "administrator; see GraphFake.makeTenantAdmin)");
+            return;
+        }
+        Map<String, Scope> consent = tenantConsents.computeIfAbsent(clientKey(tenant, clientId),
+                k -> new ConcurrentHashMap<>());
+        for (String s : scope.trim().split("\\s+")) {
+            Scope parsed = parseScope(s);
+            if (parsed != null && !parsed.permission().equals(".default")) {
+                consent.putIfAbsent(parsed.key(), parsed);
+            }
+        }
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("admin_consent", "True");
+        params.put("tenant", tokens.tenantId(tenant));
+        params.put("scope", String.join(" ", scope.trim().split("\\s+")));
+        if (state != null) {
+            params.put("state", state);
+        }
+        respondToRedirect(x, "query", redirectUri, params);
+    }
+
+    private void adminConsentError(FakeExchange x, String redirectUri, String state, String error,
+                                   String description) throws IOException {
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("admin_consent", "True");
+        params.put("error", error);
+        if (description != null) {
+            params.put("error_description", description);
+        }
+        if (state != null) {
+            params.put("state", state);
+        }
+        respondToRedirect(x, "query", redirectUri, params);
     }
 
     /** Exact match, except that the port of an {@code http://localhost} URI is ignored (as Entra does). */
@@ -651,13 +821,15 @@ final class DelegatedAuth {
     }
 
     /**
-     * Checks the requested scopes against the user's consent for this client: one resource per token (AADSTS28000),
+     * Checks the requested scopes against the user's consent for this client (or the tenant's admin consent): one resource per token (AADSTS28000),
      * every permission consented (AADSTS65001; {@code .default} = everything consented for the resource). Sends the
      * error and returns null if the scopes cannot be granted.
      */
     private Granted grant(FakeExchange x, String tenant, String clientId, User user, String requested)
             throws IOException {
-        Map<String, Scope> consented = consents.getOrDefault(consentKey(tenant, clientId, user.upn()), Map.of());
+        Map<String, Scope> consented = new LinkedHashMap<>(tenantConsents.getOrDefault(clientKey(tenant, clientId),
+                Map.of()));
+        consented.putAll(consents.getOrDefault(consentKey(tenant, clientId, user.upn()), Map.of()));
         Set<String> oidc = new LinkedHashSet<>();
         List<Scope> asked = new ArrayList<>();
         String resource = null;

@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,7 +79,9 @@ import javax.net.ssl.SSLContext;
  * <p>Delegated access tokens open {@code /v1.0/users/{address}/...} for the user's own mailbox (address = UPN) and
  * granted ones, and {@code /v1.0/me/...} (not attributed to a mailbox in the request log or per-mailbox counters);
  * anything else is 403 {@code ErrorAccessDenied}. There is no interactive login or consent page: {@code prompt} and
- * {@code login_hint} are accepted and ignored, and the signed-in user consents to whatever is asked.
+ * {@code login_hint} are accepted and ignored, and the signed-in user consents to whatever is asked, unless the
+ * tenant allows no user consent ({@link #disableUserConsent}): then only a tenant administrator
+ * ({@link #makeTenantAdmin}) may, for the whole tenant, at {@link #adminConsentEndpoint}.
  *
  * <p>Note: the JDK HTTP server writes the status line/headers and the body in separate TCP segments; with Nagle's
  * algorithm on, each response then stalls ~40 ms on the client's delayed ACK. {@link #start()} therefore sets the
@@ -228,6 +231,11 @@ public final class GraphFake implements AutoCloseable {
         return authorityHost() + "/" + tenant + "/oauth2/v2.0/authorize";
     }
 
+    /** {@code https://localhost:PORT2/{tenant}/v2.0/adminconsent} (see {@link #makeTenantAdmin}). */
+    public String adminConsentEndpoint(String tenant) {
+        return authorityHost() + "/" + tenant + "/v2.0/adminconsent";
+    }
+
     /**
      * The tenant's id (a GUID derived from the name the tenant was registered with): {@code tid} in id tokens,
      * {@code utid} in {@code client_info}, part of the issuer {@code {authorityHost}/{tenantId}/v2.0}. The token
@@ -370,6 +378,61 @@ public final class GraphFake implements AutoCloseable {
      */
     public GraphFake failNextAuthorize(String error, String description) {
         delegated().failNextAuthorize(Objects.requireNonNull(error, "error"), description);
+        return this;
+    }
+
+    /**
+     * Makes a registered user an administrator who may consent for the whole tenant (Global, Application or Cloud
+     * Application Administrator). Only such a signed-in user gets {@code admin_consent=True} from
+     * {@link #adminConsentEndpoint}: {@code GET {tenant}/v2.0/adminconsent?client_id&redirect_uri&scope&state} checks
+     * the client and the redirect URI (unregistered: the AADSTS50011 error page, as the authorize endpoint), records
+     * consent to {@code scope} for every user of the tenant and redirects to {@code redirect_uri} with
+     * {@code admin_consent=True&tenant=<tenant id>&scope=<scope>&state=<state>}. A signed-in user who is no
+     * administrator is sent back with {@code admin_consent=True&error=access_denied} and AADSTS90093.
+     */
+    public GraphFake makeTenantAdmin(String tenant, String upn) {
+        delegated().makeTenantAdmin(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(upn, "upn"));
+        return this;
+    }
+
+    /**
+     * The tenant's user consent setting becomes "Do not allow user consent": a user who is no tenant administrator
+     * can sign in only to permissions an administrator consented to for the tenant ({@link #makeTenantAdmin}, the
+     * admin consent endpoint). Otherwise the authorize endpoint answers (to the redirect URI, as the user returning
+     * from Entra's "Need admin approval" page) {@code error=access_denied} with {@code AADSTS90094: <app> needs
+     * permission to access resources in your organization that only an admin can grant. ...}.
+     */
+    public GraphFake disableUserConsent(String tenant) {
+        delegated().disableUserConsent(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")));
+        return this;
+    }
+
+    /**
+     * The next admin consent request that passes client and redirect URI validation is answered with
+     * {@code admin_consent=True&error=<error>&error_description=<description>&state=<state>} (the administrator
+     * declined), e.g. Microsoft's documented {@code consent_required} with
+     * {@code AADSTS65004: The resource owner or authorization server denied the request.}, or
+     * {@code access_denied}. Nothing is consented.
+     */
+    public GraphFake failNextAdminConsent(String error, String description) {
+        delegated().failNextAdminConsent(Objects.requireNonNull(error, "error"), description);
+        return this;
+    }
+
+    /** The permissions (e.g. {@code https://graph.microsoft.com/Mail.ReadWrite}) admin-consented for the tenant. */
+    public Set<String> adminConsentedScopes(String tenant, String clientId) {
+        return delegated().tenantConsent(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(clientId, "clientId"));
+    }
+
+    /**
+     * Withdraws every consent to the app in the tenant (the tenant's and each user's), as an administrator removing
+     * the app's permissions: refreshing a grant then gets 400 {@code invalid_grant} AADSTS65001.
+     */
+    public GraphFake revokeConsents(String tenant, String clientId) {
+        delegated().revokeConsents(tokens.tenantKey(Objects.requireNonNull(tenant, "tenant")),
+                Objects.requireNonNull(clientId, "clientId"));
         return this;
     }
 

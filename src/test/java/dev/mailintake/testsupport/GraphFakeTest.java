@@ -772,6 +772,97 @@ class GraphFakeTest {
     }
 
     @Test
+    void aTenantWithoutUserConsentNeedsAnAdministratorsConsentForEveryUser() throws Exception {
+        String tenant = "fabrikam-tenant";   // a tenant of its own: the other tests' users may consent
+        String admin = "admin@fabrikam.example";
+        String user = "dana@fabrikam.example";
+        fake.registerClient(tenant, CLIENT_ID, SECRET).registerRedirectUri(tenant, CLIENT_ID, REDIRECT);
+        fake.registerUser(tenant, admin, "Fabrikam Admin");
+        fake.registerUser(tenant, user, "Dana");
+        fake.makeTenantAdmin(tenant, admin).disableUserConsent(tenant);
+        String mail = "https://graph.microsoft.com/Mail.ReadWrite https://graph.microsoft.com/Mail.ReadWrite.Shared";
+        Pkce pkce = Pkce.create();
+        java.util.function.Function<String, String> authorizeUrl = state -> fake.authorizeEndpoint(tenant)
+                + "?client_id=" + enc(CLIENT_ID) + "&response_type=code&redirect_uri=" + enc(REDIRECT) + "&scope="
+                + enc(mail + " openid profile offline_access") + "&state=" + enc(state) + "&code_challenge="
+                + pkce.challenge() + "&code_challenge_method=S256&response_mode=query";
+
+        // a user may not consent: sent back to the app with access_denied AADSTS90094, no code
+        fake.signInAs(tenant, user);
+        Map<String, String> refused = queryParams(send(tokenHttp, HttpRequest.newBuilder(URI.create(
+                authorizeUrl.apply("u1"))).build()).headers().firstValue("Location").orElseThrow());
+        assertThat(refused).containsEntry("error", "access_denied").containsEntry("state", "u1")
+                .doesNotContainKey("code");
+        assertThat(refused.get("error_description")).startsWith("AADSTS90094: " + CLIENT_ID + " needs permission to "
+                + "access resources in your organization that only an admin can grant.");
+
+        // the admin consent endpoint checks the client and the redirect URI like the authorize endpoint
+        java.util.function.BiFunction<String, String, String> consentUrl = (redirect, state) ->
+                fake.adminConsentEndpoint(tenant) + "?client_id=" + enc(CLIENT_ID) + "&scope=" + enc(mail)
+                        + "&redirect_uri=" + enc(redirect) + "&state=" + enc(state);
+        HttpResponse<String> mismatch = send(tokenHttp, HttpRequest.newBuilder(URI.create(
+                consentUrl.apply("https://evil.example/callback", "s"))).build());
+        assertThat(mismatch.statusCode()).isEqualTo(400);
+        assertThat(mismatch.headers().firstValue("Location")).isEmpty();
+        assertThat(mismatch.body()).contains("AADSTS50011").doesNotContain("admin_consent");
+        assertThat(send(tokenHttp, HttpRequest.newBuilder(URI.create(fake.adminConsentEndpoint(tenant)
+                + "?client_id=nobody&scope=openid&redirect_uri=" + enc(REDIRECT))).build()).body())
+                .contains("AADSTS700016");
+
+        // a user who is no administrator cannot consent for the tenant
+        Map<String, String> notAdmin = queryParams(send(tokenHttp, HttpRequest.newBuilder(URI.create(
+                consentUrl.apply(REDIRECT, "a0"))).build()).headers().firstValue("Location").orElseThrow());
+        assertThat(notAdmin).containsEntry("admin_consent", "True").containsEntry("error", "access_denied")
+                .containsEntry("state", "a0");
+        assertThat(notAdmin.get("error_description")).startsWith("AADSTS90093: ");
+
+        // the administrator declines: an error with the state, nothing consented
+        fake.signInAs(tenant, admin);
+        fake.failNextAdminConsent("consent_required",
+                "AADSTS65004: The resource owner or authorization server denied the request.");
+        HttpResponse<String> declined = send(tokenHttp, HttpRequest.newBuilder(URI.create(
+                consentUrl.apply(REDIRECT, "a1"))).build());
+        assertThat(declined.statusCode()).isEqualTo(302);
+        assertThat(queryParams(declined.headers().firstValue("Location").orElseThrow()))
+                .containsEntry("admin_consent", "True").containsEntry("error", "consent_required")
+                .containsEntry("state", "a1").containsKey("error_description").doesNotContainKey("tenant");
+        assertThat(fake.adminConsentedScopes(tenant, CLIENT_ID)).isEmpty();
+
+        // the administrator consents for the tenant: back with admin_consent=True, the tenant id and the scopes
+        HttpResponse<String> granted = send(tokenHttp, HttpRequest.newBuilder(URI.create(
+                consentUrl.apply(REDIRECT, "a2 & more"))).build());
+        assertThat(granted.statusCode()).isEqualTo(302);
+        String location = granted.headers().firstValue("Location").orElseThrow();
+        assertThat(location).startsWith(REDIRECT + "?admin_consent=True&");
+        assertThat(queryParams(location)).containsEntry("tenant", fake.tenantId(tenant)).containsEntry("scope", mail)
+                .containsEntry("state", "a2 & more").doesNotContainKey("error");
+        assertThat(fake.adminConsentedScopes(tenant, CLIENT_ID)).containsExactlyInAnyOrder(
+                "https://graph.microsoft.com/Mail.ReadWrite", "https://graph.microsoft.com/Mail.ReadWrite.Shared");
+
+        // now the user signs in without consenting, and the code is redeemed to the consented scopes
+        fake.signInAs(tenant, user);
+        Map<String, String> code = queryParams(send(tokenHttp, HttpRequest.newBuilder(URI.create(
+                authorizeUrl.apply("u2"))).build()).headers().firstValue("Location").orElseThrow());
+        assertThat(code).containsKey("code").doesNotContainKey("error");
+        HttpResponse<String> tokens = post(tokenHttp, fake.tokenEndpoint(tenant), "grant_type=authorization_code"
+                + "&code=" + enc(code.get("code")) + "&redirect_uri=" + enc(REDIRECT) + "&code_verifier="
+                + enc(pkce.verifier()) + "&client_id=" + enc(CLIENT_ID) + "&client_secret=" + enc(SECRET)
+                + "&scope=" + enc(mail + " offline_access"));
+        assertThat(tokens.statusCode()).as(tokens.body()).isEqualTo(200);
+        String refreshToken = json.readTree(tokens.body()).get("refresh_token").asText();
+        String refresh = "grant_type=refresh_token&refresh_token=" + enc(refreshToken) + "&client_id="
+                + enc(CLIENT_ID) + "&client_secret=" + enc(SECRET) + "&scope=" + enc(mail + " offline_access");
+        assertThat(post(tokenHttp, fake.tokenEndpoint(tenant), refresh).statusCode()).isEqualTo(200);
+
+        // an administrator withdraws the app's permissions: the next refresh needs consent again
+        fake.revokeConsents(tenant, CLIENT_ID);
+        assertEntraError(post(tokenHttp, fake.tokenEndpoint(tenant), refresh), 400, "invalid_grant", 65001);
+        assertThat(fake.adminConsentedScopes(tenant, CLIENT_ID)).isEmpty();
+        assertThat(fake.tokenRequests()).filteredOn(r -> r.path().endsWith("/adminconsent")).hasSize(5)
+                .allSatisfy(r -> assertThat(r.method()).isEqualTo("GET"));
+    }
+
+    @Test
     void delegatedTokensOpenTheUsersOwnAndGrantedMailboxesOnly() throws Exception {
         fake.mailbox(ALICE);
         fake.mailbox(BOB);

@@ -239,6 +239,8 @@ final class TokenEndpoint {
         }
         if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0") && s.get(3).equals("authorize")) {
             delegated.authorize(x, s.get(0));
+        } else if (s.size() == 3 && s.get(1).equals("v2.0") && s.get(2).equals("adminconsent")) {
+            delegated.adminConsent(x, s.get(0));
         } else if (s.size() == 4 && s.get(1).equals("oauth2") && s.get(2).equals("v2.0")
                 && s.get(3).equals("token")) {
             if (!x.method.equals("POST")) {
