@@ -272,14 +272,16 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             cluster.start(main.getCamelContext());
         }
         if (mailboxes != null) {
-            sweepLeftovers(mailboxes);
+            // clustered, targets may be shared: only what no instance can still be importing (older than an hour)
+            sweepLeftovers(mailboxes, cluster != null && cluster.clustered()
+                    ? clock.instant().minus(Duration.ofHours(1)) : java.time.Instant.MAX);
         }
     }
 
-    private static void sweepLeftovers(Mailboxes mailboxes) {
+    private static void sweepLeftovers(Mailboxes mailboxes, java.time.Instant before) {
         for (Mailbox mb : mailboxes.all()) {
             try {
-                SweptLeftovers swept = mb.target().sweepLeftovers();
+                SweptLeftovers swept = mb.target().sweepLeftovers(before);
                 LOG.info("mailbox '{}': removed {} leftover(s) of interrupted imports from {}", mb.name(),
                         swept.removed(), swept.spool());
             } catch (IOException e) {

@@ -9,12 +9,13 @@ CREATE TABLE IF NOT EXISTS mi_claims (
     claimed_at      BIGINT        NOT NULL,
     PRIMARY KEY (mailbox, message_key)
 );
--- mi_instances: the running instances, with a heartbeat; without a cluster service a second instance on the same
---   store is refused (it would import every mailbox twice).
+-- mi_instances: the running instances, with a heartbeat and the namespaces (mailboxes) each owns; without a cluster
+--   service a second instance on the same store is refused (it would import every mailbox twice).
 CREATE TABLE IF NOT EXISTS mi_instances (
     instance_id     VARCHAR(300)  NOT NULL PRIMARY KEY,
     host            VARCHAR(300)  NOT NULL,
     cluster_service VARCHAR(32)   NOT NULL,
     started_at      BIGINT        NOT NULL,
-    heartbeat_at    BIGINT        NOT NULL
+    heartbeat_at    BIGINT        NOT NULL,
+    owns            VARCHAR(1000000)
 );

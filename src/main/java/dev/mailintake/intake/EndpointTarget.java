@@ -44,6 +44,11 @@ public final class EndpointTarget implements MessageTarget {
         return Leftovers.sweep(spoolRoot);
     }
 
+    @Override
+    public SweptLeftovers sweepLeftovers(java.time.Instant before) throws IOException {
+        return Leftovers.sweep(spoolRoot, before);
+    }
+
     /**
      * Sends the message to the endpoint and waits for the outcome: completed = delivered; header
      * {@value RejectMessage#HEADER} set or {@link RejectMessage} thrown = rejected ({@link PermanentMessageFailure}, to

@@ -50,6 +50,11 @@ public final class FolderTarget implements MessageTarget {
     }
 
     @Override
+    public SweptLeftovers sweepLeftovers(java.time.Instant before) throws IOException {
+        return Leftovers.sweep(root.resolve(INCOMING), before);
+    }
+
+    @Override
     public String deliver(SpooledMessage m, Map<String, Object> metadata) {
         Path day = root.resolve(DAY.format(m.ref().receivedAt()));
         Path finalDir = day.resolve(folderName(m));

@@ -22,6 +22,14 @@ final class Leftovers {
 
     /** Removes the UUID-named entries of {@code spool}; returns how many. */
     static SweptLeftovers sweep(Path spool) throws IOException {
+        return sweep(spool, java.time.Instant.MAX);
+    }
+
+    /**
+     * Removes the UUID-named entries of {@code spool} last changed before {@code before} (with several instances on one
+     * target, a young entry may be another instance's message being imported now); returns how many.
+     */
+    static SweptLeftovers sweep(Path spool, java.time.Instant before) throws IOException {
         if (Files.notExists(spool, LinkOption.NOFOLLOW_LINKS)) {
             return new SweptLeftovers(spool, 0);
         }
@@ -31,8 +39,10 @@ final class Leftovers {
         int removed = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(spool, p -> isUuid(p.getFileName().toString()))) {
             for (Path entry : entries) {
-                deleteTree(entry);
-                removed++;
+                if (Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(before)) {
+                    deleteTree(entry);
+                    removed++;
+                }
             }
         }
         return new SweptLeftovers(spool, removed);

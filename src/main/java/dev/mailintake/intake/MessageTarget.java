@@ -15,6 +15,9 @@ public interface MessageTarget {
      */
     SweptLeftovers sweepLeftovers() throws IOException;
 
+    /** The same, sparing entries changed at or after {@code before} (another instance's imports under way). */
+    SweptLeftovers sweepLeftovers(java.time.Instant before) throws IOException;
+
     /**
      * Hands the spooled message over; idempotent for the same message key where the target allows it.
      *

@@ -8,7 +8,6 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
-import org.apache.camel.cluster.CamelClusterMember;
 import org.apache.camel.cluster.CamelClusterService;
 import org.apache.camel.cluster.CamelClusterView;
 import org.apache.camel.component.file.cluster.FileLockClusterService;
@@ -25,12 +24,16 @@ import org.slf4j.LoggerFactory;
 public final class Cluster {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
     private static final String PREFIX = "mailintake-";
+    /** How often this instance tells the store it lives and what it owns. */
+    private static final Duration HEARTBEAT = Duration.ofSeconds(5);
 
     private final ClusterConfig config;
     private final Instances instances;
     private final String host;
     private CamelClusterService service;
     private ScheduledExecutorService heartbeat;
+    private final java.util.Set<String> namespaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile List<Instances.Instance> others = List.of();
 
     public Cluster(ClusterConfig config, Instances instances) {
         this.config = config;
@@ -76,6 +79,7 @@ public final class Cluster {
 
     /** {@code uri} as a route consumer that only this namespace's owner runs (unchanged when not clustered). */
     public String owned(String namespace, String uri) {
+        namespaces.add(namespace);
         return service == null ? uri : "master:" + PREFIX + namespace + ":" + uri;
     }
 
@@ -96,15 +100,18 @@ public final class Cluster {
                     + "; every mailbox would be imported twice. Set mailintake.cluster.service (file or zookeeper) on"
                     + " every instance, or stop the other one");
         }
-        instances.heartbeat(config.instanceId(), host, config.service().name());
+        instances.heartbeat(config.instanceId(), host, config.service().name(), List.of());
+        this.others = others;
         heartbeat = camel.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "instance-heartbeat");
         heartbeat.scheduleWithFixedDelay(() -> {
             try {
-                instances.heartbeat(config.instanceId(), host, config.service().name());
+                instances.heartbeat(config.instanceId(), host, config.service().name(),
+                        namespaces.stream().filter(this::owns).toList());
+                this.others = instances.othersAlive(config.instanceId());
             } catch (RuntimeException e) {
                 LOG.warn("cannot record this instance's heartbeat: {}", e.getMessage());
             }
-        }, 10, 10, TimeUnit.SECONDS);
+        }, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
         if (config.clustered()) {
             LOG.info("instance {} joins the {} cluster service; instances seen on the store: {}", config.instanceId(),
                     config.service().name().toLowerCase(), others.stream().map(Instances.Instance::id).toList());
@@ -136,12 +143,15 @@ public final class Cluster {
         return view(namespace).map(v -> v.getLocalMember().isLeader()).orElse(service == null);
     }
 
-    /** The instance that runs the namespace's route now, if known. */
+    /**
+     * The instance that runs the namespace's route now, if known: this one, or the one whose last heartbeat (every
+     * few seconds) said it owns it.
+     */
     public Optional<String> owner(String namespace) {
-        if (service == null) {
+        if (service == null || owns(namespace)) {
             return Optional.of(config.instanceId());
         }
-        return view(namespace).flatMap(CamelClusterView::getLeader).map(CamelClusterMember::getId);
+        return others.stream().filter(o -> o.owns().contains(namespace)).map(Instances.Instance::id).findFirst();
     }
 
     private Optional<CamelClusterView> view(String namespace) {

@@ -19,7 +19,8 @@ public final class Instances {
     public static final Duration ALIVE = Duration.ofSeconds(30);
 
     /** Another instance on the store. */
-    public record Instance(String id, String host, String clusterService, long heartbeatAgeSeconds) {
+    public record Instance(String id, String host, String clusterService, long heartbeatAgeSeconds,
+                           java.util.Set<String> owns) {
     }
 
     private final DataSource dataSource;
@@ -35,14 +36,16 @@ public final class Instances {
         long now = clock.millis();
         List<Instance> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT instance_id, host, cluster_service, heartbeat_at FROM"
-                     + " mi_instances WHERE instance_id <> ? AND heartbeat_at >= ?")) {
+             PreparedStatement ps = c.prepareStatement("SELECT instance_id, host, cluster_service, heartbeat_at, owns"
+                     + " FROM mi_instances WHERE instance_id <> ? AND heartbeat_at >= ?")) {
             ps.setString(1, self);
             ps.setLong(2, now - ALIVE.toMillis());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    String owns = rs.getString(5);
                     out.add(new Instance(rs.getString(1), rs.getString(2), rs.getString(3),
-                            (now - rs.getLong(4)) / 1000));
+                            (now - rs.getLong(4)) / 1000, owns == null || owns.isEmpty() ? java.util.Set.of()
+                            : java.util.Set.of(owns.split(","))));
                 }
             }
         } catch (SQLException e) {
@@ -51,27 +54,30 @@ public final class Instances {
         return out;
     }
 
-    /** Registers (or re-registers after a restart) this instance; also its heartbeat. */
-    public void heartbeat(String self, String host, String clusterService) {
+    /** Registers (or re-registers after a restart) this instance; also its heartbeat, with what it owns now. */
+    public void heartbeat(String self, String host, String clusterService, java.util.Collection<String> owns) {
         long now = clock.millis();
+        String owned = String.join(",", new java.util.TreeSet<>(owns));
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement ps = c.prepareStatement("UPDATE mi_instances SET host = ?, cluster_service = ?,"
-                    + " heartbeat_at = ? WHERE instance_id = ?")) {
+                    + " heartbeat_at = ?, owns = ? WHERE instance_id = ?")) {
                 ps.setString(1, host);
                 ps.setString(2, clusterService);
                 ps.setLong(3, now);
-                ps.setString(4, self);
+                ps.setString(4, owned);
+                ps.setString(5, self);
                 if (ps.executeUpdate() == 1) {
                     return;
                 }
             }
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO mi_instances (instance_id, host,"
-                    + " cluster_service, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)")) {
+                    + " cluster_service, started_at, heartbeat_at, owns) VALUES (?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, self);
                 ps.setString(2, host);
                 ps.setString(3, clusterService);
                 ps.setLong(4, now);
                 ps.setLong(5, now);
+                ps.setString(6, owned);
                 ps.executeUpdate();
             }
         } catch (SQLException e) {
