@@ -126,6 +126,12 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         Ledger ledger = new Ledger(store.dataSource(), clock);
         cluster = new Cluster(config.cluster(), new Instances(store.dataSource(), clock));
         cluster.join(camel);
+        camel.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+            @Override
+            public void onContextStarting(CamelContext context) {
+                beforeRoutesStart(context);
+            }
+        });
         camel.getRegistry().bind("cluster", cluster);
         List<String> problems = new ArrayList<>();
         SecretBox box;
@@ -263,13 +269,13 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     }
 
     /**
-     * Before any import runs, when the application really starts (not for {@code check} or {@code authorize}, which only
-     * configure it and may run beside a running instance): what interrupted imports left in the targets' spools.
+     * When the Camel context starts, before any route (not for {@code check} or {@code authorize}, which only configure
+     * the application and may run beside a running instance): this instance joins the store's instances, and what
+     * interrupted imports left in the targets' spools is removed.
      */
-    @Override
-    public void beforeStart(BaseMainSupport main) {
+    private void beforeRoutesStart(CamelContext camel) {
         if (cluster != null) {
-            cluster.start(main.getCamelContext());
+            cluster.start(camel);
         }
         if (mailboxes != null) {
             // clustered, targets may be shared: only what no instance can still be importing (older than an hour)
