@@ -137,6 +137,20 @@ public final class MessageIntake {
     }
 
     /**
+     * Before the fetch: the rules the listing already answers ({@link RuleChecker#checkListed}), so that a message
+     * that breaks them goes to Error without being downloaded. Not for a message that shares its Message-ID with
+     * ledger entries under other keys: only its bytes can tell whether it is one delivered before (then it is moved to
+     * Processed, whatever the rules say now), so it is fetched and checked as before.
+     */
+    public void checkListedRules(Exchange exchange) {
+        if (exchange.getProperty(TWINS) != null) {
+            return;
+        }
+        MessageRef ref = exchange.getProperty(REF, MessageRef.class);
+        rules.checkListed(mailboxes.get(ref.mailbox()).config().rules(), ref);
+    }
+
+    /**
      * After the fetch: is this the same message (the same bytes) as one the ledger knows under another key with the
      * same Message-ID? Delivered before → recorded under the new key too and only moved ({@value #ACTION} becomes
      * {@value #MOVE}); sent to Error before → imported again with that earlier reason. A different message that only
