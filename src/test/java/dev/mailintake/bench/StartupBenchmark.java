@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * -B -o package -DskipTests} first. Prints figures; asserts only that every start reached 200.
  *
  * <p>Variants: {@code plain}; {@code cds} when {@code target/mail-intake.jsa} exists (the AppCDS archive the build
- * creates); extra ones from {@code -Dbench.startup.variants=name1:opt1 opt2;name2:opt3}.
+ * creates); extra ones from {@code -Dbench.startup.variants=name1:opt1,opt2;name2:opt3} (commas: Maven's argLine
+ * splits {@code bench.args} at spaces).
  */
 class StartupBenchmark {
     private static final int RUNS = Integer.getInteger("bench.startup.runs", 5);
@@ -63,7 +64,7 @@ class StartupBenchmark {
             }
             int colon = spec.indexOf(':');
             v.add(new Variant(spec.substring(0, colon).trim(),
-                    Arrays.stream(spec.substring(colon + 1).trim().split("\\s+")).filter(s -> !s.isBlank()).toList()));
+                    Arrays.stream(spec.substring(colon + 1).trim().split(",")).filter(s -> !s.isBlank()).toList()));
         }
         return v;
     }
