@@ -325,7 +325,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             return "scheduler:import-" + mc.name() + "?scheduler=quartz&scheduler.cron="
                     + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8) + common;
         }
-        return "scheduler:import-" + mc.name() + "?initialDelay=1000&delay=" + mc.poll().interval().toMillis() + common;
+        return "scheduler:import-" + mc.name() + "?initialDelay=100&delay=" + mc.poll().interval().toMillis() + common;
     }
 
     static String graphEndpointUri(ConnectionConfig cc) {
