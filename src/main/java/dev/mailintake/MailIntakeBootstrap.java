@@ -378,14 +378,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     }
 
     static String pollUri(MailboxConfig mc) {
+        // synchronous=true: the poll (and its parallel split) runs on the scheduler's thread, so polls never overlap
+        // (the quartz job is @DisallowConcurrentExecution too). greedy=true: a poll that says more are waiting
+        // (MessageIntake.pollDone) is followed at once by the next one, until the Inbox is drained; the interval or
+        // the cron applies after a poll that found fewer. A cron uses the same consumer with Quartz as its scheduler,
+        // so cron polls drain a backlog too
+        String common = "&synchronous=true&greedy=true";
         if (mc.poll().cron().isPresent()) {
-            return "quartz:mailintake/import-" + mc.name() + "?stateful=true&cron="
-                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8);
+            return "scheduler:import-" + mc.name() + "?scheduler=quartz&scheduler.cron="
+                    + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8) + common;
         }
-        // quartz runs a job synchronously and stateful=true forbids overlapping runs; the scheduler consumer must be
-        // told to be synchronous, or it schedules the next poll while the parallel split is still importing
-        return "scheduler:import-" + mc.name() + "?initialDelay=1000&synchronous=true&delay="
-                + mc.poll().interval().toMillis();
+        return "scheduler:import-" + mc.name() + "?initialDelay=100&delay=" + mc.poll().interval().toMillis() + common;
     }
 
     static String graphEndpointUri(ConnectionConfig cc) {

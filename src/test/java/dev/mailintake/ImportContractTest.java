@@ -90,8 +90,11 @@ class ImportContractTest {
         await().ignoreExceptions().atMost(Duration.ofSeconds(30))
                 .until(() -> source.inError() == 4 && source.inProcessed() == 1 && ledgerReasons().size() == 4);
         assertThat(source.inInbox()).isZero();
+        // Graph's listing says the garbage has no attachment (hasAttachments=false), so require-attachment sends it to
+        // Error before it is downloaded, and that is its reason; IMAP finds it malformed after the download
+        // (ListedRulesTest: malformed MIME over Graph when no listed rule applies)
         assertThat(ledgerReasons()).containsExactlyInAnyOrder("attachment type not allowed", "too large",
-                "malformed MIME", "no attachment");
+                protocol.equals("graph") ? "no attachment" : "malformed MIME", "no attachment");
         assertThat(source.errorMarks()).hasSize(4).allSatisfy(mark -> assertThat(mark)
                 .isIn("$MailIntakeError", "Mail Intake: attachment type not allowed", "Mail Intake: too large",
                         "Mail Intake: malformed MIME", "Mail Intake: no attachment"));

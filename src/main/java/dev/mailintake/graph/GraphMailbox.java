@@ -90,7 +90,7 @@ public final class GraphMailbox implements MailboxGateway {
         @Override
         protected void fetchPage() {
             String url = nextLink != null ? nextLink : userUrl + "/mailFolders/" + GraphUrls.segment(folders.inbox())
-                    + "/messages?$select=id,internetMessageId,receivedDateTime,categories"
+                    + "/messages?$select=id,internetMessageId,receivedDateTime,categories,hasAttachments"
                     + (lowerBound == null ? "" : "&$filter=receivedDateTime%20ge%20" + lowerBound)
                     + "&$orderby=receivedDateTime%20asc&$top=" + top;
             JsonNode page = client.get(url);
@@ -126,8 +126,10 @@ public final class GraphMailbox implements MailboxGateway {
         String imid = m.hasNonNull("internetMessageId") ? m.get("internetMessageId").asText() : null;
         Instant received = m.hasNonNull("receivedDateTime")
                 ? Instant.parse(m.get("receivedDateTime").asText()) : Instant.EPOCH;
+        MessageRef.Attachments attachments = !m.path("hasAttachments").isBoolean() ? MessageRef.Attachments.UNKNOWN
+                : m.get("hasAttachments").asBoolean() ? MessageRef.Attachments.SOME : MessageRef.Attachments.NONE;
         return new MessageRef(config.name(), m.path("id").asText(), imid, received, List.copyOf(categories),
-                MessageRef.UNKNOWN_SIZE);
+                MessageRef.UNKNOWN_SIZE, attachments);
     }
 
     @Override

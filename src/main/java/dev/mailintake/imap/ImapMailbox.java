@@ -125,7 +125,8 @@ public final class ImapMailbox implements MailboxGateway {
                         .sorted((a, b) -> Long.compare(a.uid(), b.uid()))
                         .forEach(e -> {
                             add(new MessageRef(config.name(), uidValidity + "/" + e.uid(), e.messageId(),
-                                    e.received(), List.of(), e.size() >= 0 ? e.size() : MessageRef.UNKNOWN_SIZE));
+                                    e.received(), List.of(), e.size() >= 0 ? e.size() : MessageRef.UNKNOWN_SIZE,
+                                    MessageRef.Attachments.UNKNOWN));
                         });
             } catch (MessagingException e) {
                 throw new TransientFailure("mailbox '" + config.name() + "': cannot read the Inbox's envelopes: "

@@ -39,6 +39,8 @@ public final class MessageIntake {
     public static final String PREVIOUS_ERROR = "MailIntakePreviousError";
     /** Ledger entries of other keys with the listed message's Message-ID, until the bytes tell (exchange property). */
     static final String TWINS = "MailIntakeTwins";
+    /** The poll's {@link PollProgress} (exchange property, shared with the poll's message exchanges). */
+    static final String POLL = "MailIntakePoll";
     /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
     static final String CONTENT = "MailIntakeContent";
     public static final String DELIVER = "deliver";
@@ -81,6 +83,12 @@ public final class MessageIntake {
             LOG.info("mailbox '{}': started again after it had stopped", mailbox);
         }
         mb.status().pollStarted(clock.instant());
+        // the scheduler consumer is greedy: it polls again at once when this property is true (Camel's default when
+        // it is absent). Until pollDone says more are waiting, the poll counts as empty (a listing that failed, a
+        // paused mailbox): the next poll waits the interval
+        exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, false);
+        PollProgress progress = new PollProgress(mb.config().maxMessagesPerPoll());
+        exchange.setProperty(POLL, progress);
         // after the poll's last message (or its failure) the gateway releases what the poll held (IMAP: logs out)
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
@@ -90,12 +98,27 @@ public final class MessageIntake {
             }
         });
         mb.gateway().prepare();
-        Iterator<MessageRef> refs = mb.gateway().listNew(mb.config().maxMessagesPerPoll());
+        Iterator<MessageRef> refs = progress.counting(mb.gateway().listNew(mb.config().maxMessagesPerPoll()));
         refs.hasNext(); // reads the first page now: an unauthorized connection shows here, not inside the split
         if (mb.status().polled(clock.instant())) {
             LOG.info("mailbox '{}': resumed, its connection is authorized again", mailbox);
         }
         return refs;
+    }
+
+    /**
+     * Last step of a poll, after all its messages: if it took as many messages as a poll may and some of them left the
+     * Inbox, more are probably waiting, and the (greedy) scheduler polls again at once instead of waiting the
+     * interval ({@link Exchange#SCHEDULER_POLLED_MESSAGES}).
+     */
+    public void pollDone(Exchange exchange) {
+        PollProgress progress = exchange.getProperty(POLL, PollProgress.class);
+        boolean more = progress != null && progress.moreWaiting();
+        exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, more);
+        if (more) {
+            LOG.debug("mailbox '{}': the poll took {} messages (max-messages-per-poll), {} left the Inbox; polling again"
+                    + " at once", exchange.getIn().getHeader(MAILBOX), progress.listed(), progress.movedCount());
+        }
     }
 
     /**
@@ -132,6 +155,20 @@ public final class MessageIntake {
             });
         }
         exchange.getIn().setHeader(ACTION, action);
+    }
+
+    /**
+     * Before the fetch: the rules the listing already answers ({@link RuleChecker#checkListed}), so that a message
+     * that breaks them goes to Error without being downloaded. Not for a message that shares its Message-ID with
+     * ledger entries under other keys: only its bytes can tell whether it is one delivered before (then it is moved to
+     * Processed, whatever the rules say now), so it is fetched and checked as before.
+     */
+    public void checkListedRules(Exchange exchange) {
+        if (exchange.getProperty(TWINS) != null) {
+            return;
+        }
+        MessageRef ref = exchange.getProperty(REF, MessageRef.class);
+        rules.checkListed(mailboxes.get(ref.mailbox()).config().rules(), ref);
     }
 
     /**
@@ -254,6 +291,7 @@ public final class MessageIntake {
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
         Mailbox mb = mailboxes.get(ref.mailbox());
         mb.gateway().moveToProcessed(ref);
+        movedOut(exchange);
         ledger.recordProcessed(ref.mailbox(), ref.key());
         claims.release(ref.mailbox(), ref.key());
         mb.status().imported();
@@ -272,6 +310,15 @@ public final class MessageIntake {
         PermanentMessageFailure failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, PermanentMessageFailure.class);
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
         reject(ref, failure.reason(), failure.getMessage(), content(exchange, ref));
+        movedOut(exchange);
+    }
+
+    /** The exchange's message left the Inbox: progress for its poll. */
+    private static void movedOut(Exchange exchange) {
+        PollProgress progress = exchange.getProperty(POLL, PollProgress.class);
+        if (progress != null) {
+            progress.moved();
+        }
     }
 
     /** The fetched bytes' hash and size; before a fetch, the listed size if the listing gave one. */
@@ -339,6 +386,7 @@ public final class MessageIntake {
             reject(ref, POISON, POISON + ": delivery failed " + entry.attempts() + " times while other messages got"
                     + " through; last: " + (failure == null ? "?" : failure.getMessage()),
                     content(exchange, ref));
+            movedOut(exchange);
             return;
         }
         mb.status().postponed();

@@ -8,6 +8,19 @@ public final class RuleChecker {
     public static final String NO_ATTACHMENT = "no attachment";
     public static final String TYPE_NOT_ALLOWED = "attachment type not allowed";
 
+    /**
+     * The rules the listing already answers, before anything is downloaded: {@code rules.require-attachment} fails
+     * for a message the listing says has no attachment other than inline ones. A listing that says it has some proves
+     * nothing (inline parts, signatures), so such a message is checked after the download, as every other one.
+     */
+    public void checkListed(Rules rules, MessageRef ref) {
+        if (rules.requireAttachment() && ref.attachments() == MessageRef.Attachments.NONE) {
+            throw new PermanentMessageFailure(NO_ATTACHMENT, "the mailbox requires at least one attachment and this"
+                    + " message has none (the listing says so: Graph hasAttachments=false; inline parts do not count);"
+                    + " not downloaded");
+        }
+    }
+
     public void check(Rules rules, ParsedMessage message) {
         if (rules.requireAttachment() && message.realAttachments().isEmpty()) {
             throw new PermanentMessageFailure(NO_ATTACHMENT, "the mailbox requires at least one attachment and "

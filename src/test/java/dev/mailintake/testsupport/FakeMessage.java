@@ -15,7 +15,7 @@ import java.util.List;
  * @param receivedDateTime  receivedDateTime (whole seconds)
  * @param categories        Outlook categories
  * @param isRead            read flag
- * @param hasAttachments    true if the MIME has a {@code Content-Disposition: attachment} part
+ * @param hasAttachments    Graph's hasAttachments: an attachment that is not inline (see {@code MimeSummary})
  * @param size              MIME size in bytes
  * @param fileBacked        true if the MIME is held in a file (use {@link FakeMailbox#mimeFile(String)})
  */

@@ -1,11 +1,9 @@
 package dev.mailintake.testsupport;
 
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.io.StringReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +17,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.james.mime4j.MimeException;
+import org.apache.james.mime4j.message.DefaultBodyDescriptorBuilder;
+import org.apache.james.mime4j.message.MaximalBodyDescriptor;
+import org.apache.james.mime4j.stream.EntityState;
+import org.apache.james.mime4j.stream.MimeConfig;
+import org.apache.james.mime4j.stream.MimeTokenStream;
+import org.apache.james.mime4j.stream.RecursionMode;
 
 /** The few MIME facts the fake needs, found by a cheap textual scan (no full MIME parser). */
 record MimeSummary(String messageId, String subject, String fromName, String fromAddress, Instant sentDateTime,
@@ -31,8 +36,7 @@ record MimeSummary(String messageId, String subject, String fromName, String fro
     static MimeSummary of(byte[] mime) {
         try {
             Map<String, String> headers = headers(head(mime));
-            boolean attachments = scanForAttachment(
-                    new StringReader(new String(mime, StandardCharsets.ISO_8859_1)));
+            boolean attachments = scanForAttachment(new ByteArrayInputStream(mime));
             return from(headers, attachments);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -47,8 +51,8 @@ record MimeSummary(String messageId, String subject, String fromName, String fro
         }
         Map<String, String> headers = headers(head(head));
         boolean attachments;
-        try (Reader reader = new InputStreamReader(Files.newInputStream(file), StandardCharsets.ISO_8859_1)) {
-            attachments = scanForAttachment(reader);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+            attachments = scanForAttachment(in);
         }
         return from(headers, attachments);
     }
@@ -116,33 +120,52 @@ record MimeSummary(String messageId, String subject, String fromName, String fro
         headers.putIfAbsent(name, value);
     }
 
-    private static boolean scanForAttachment(Reader source) throws IOException {
-        BufferedReader reader = new BufferedReader(source, 64 * 1024);
-        boolean pendingDisposition = false;
-        String line;
-        while ((line = reader.readLine()) != null) {
-            if (line.isEmpty()) {
-                pendingDisposition = false;
-                continue;
-            }
-            char first = line.charAt(0);
-            if (pendingDisposition && (first == ' ' || first == '\t')) {
-                if (line.trim().toLowerCase(Locale.ROOT).startsWith("attachment")) {
+    /**
+     * Graph's {@code hasAttachments}: "doesn't include inline attachments, so if a message contains only inline
+     * attachments, this property is false" (message resource, v1.0). Exchange turns every MIME leaf that is not body
+     * text into an attachment; the fake counts one as <em>inline</em> (not counted) when it is an {@code image/*} with
+     * disposition {@code inline} or a Content-ID (a picture shown in the HTML body), or a nameless part with a
+     * Content-ID or disposition {@code inline}. Everything else counts: disposition {@code attachment}; an attached
+     * message ({@code message/rfc822}, an itemAttachment; not entered); a named part (also Apple Mail's
+     * {@code inline; filename=scan.pdf}, which Outlook lists as an attachment); a bare non-text part (a scanner's
+     * PDF, ATT00001.bin); S/MIME signatures (Exchange keeps a signed message as one attachment).
+     */
+    private static boolean scanForAttachment(InputStream in) throws IOException {
+        MimeTokenStream stream = new MimeTokenStream(MimeConfig.PERMISSIVE, new DefaultBodyDescriptorBuilder());
+        stream.setRecursionMode(RecursionMode.M_NO_RECURSE);
+        try {
+            stream.parse(in);
+            for (EntityState state = stream.getState(); state != EntityState.T_END_OF_STREAM; state = stream.next()) {
+                if (state == EntityState.T_BODY && countsAsAttachment((MaximalBodyDescriptor) stream.getBodyDescriptor())) {
                     return true;
                 }
-                pendingDisposition = false;
-                continue;
             }
-            pendingDisposition = false;
-            if ((first == 'C' || first == 'c') && line.regionMatches(true, 0, "content-disposition:", 0, 20)) {
-                String value = line.substring(20).trim().toLowerCase(Locale.ROOT);
-                if (value.startsWith("attachment")) {
-                    return true;
-                }
-                pendingDisposition = value.isEmpty();
-            }
+            return false;
+        } catch (MimeException e) {
+            return false; // what the fake cannot parse, it reports as it would a plain text message
         }
-        return false;
+    }
+
+    private static boolean countsAsAttachment(MaximalBodyDescriptor d) {
+        String type = d.getMimeType() == null ? "text/plain" : d.getMimeType().toLowerCase(Locale.ROOT);
+        String disposition = d.getContentDispositionType() == null ? "" : d.getContentDispositionType()
+                .toLowerCase(Locale.ROOT);
+        String name = d.getContentDispositionFilename() != null ? d.getContentDispositionFilename()
+                : d.getContentTypeParameters().get("name");
+        boolean inlineMarked = disposition.equals("inline") || d.getContentId() != null;
+        if (type.startsWith("multipart/")) {
+            return false;
+        }
+        if (disposition.equals("attachment") || type.equals("message/rfc822") || type.equals("message/global")) {
+            return true;
+        }
+        if (name != null) {
+            return !(inlineMarked && type.startsWith("image/"));
+        }
+        if (inlineMarked) {
+            return false;
+        }
+        return !type.startsWith("text/") || type.equals("text/calendar");
     }
 
     private static Instant parseDate(String value) {

@@ -54,4 +54,36 @@ public final class Mimes {
         }
         return withAttachment(messageId, subject, "filename=\"invoice.pdf\"", "application/pdf", pdf);
     }
+
+    /**
+     * An HTML message whose only other part is an image shown in the body (multipart/related, {@code Content-ID},
+     * disposition {@code inline}): no attachment in Graph's sense ({@code hasAttachments=false}) nor for the rules.
+     */
+    public static byte[] inlineImageMessage(String messageId, String subject, int imageBytes) {
+        byte[] png = new byte[imageBytes];
+        for (int i = 0; i < png.length; i++) {
+            png[i] = (byte) ((i * 17 + messageId.hashCode()) & 0xff);
+        }
+        String b64 = Base64.getMimeEncoder(76, "\r\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(png);
+        return ("From: Alice Sender <alice@example.com>\r\n"
+                + "To: invoices@contoso.test\r\n"
+                + "Subject: " + subject + "\r\n"
+                + "Message-ID: " + messageId + "\r\n"
+                + "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+                + "MIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/related; boundary=\"r1\"; type=\"text/html\"\r\n"
+                + "\r\n"
+                + "--r1\r\n"
+                + "Content-Type: text/html; charset=utf-8\r\n"
+                + "\r\n"
+                + "<html><body><p>Our logo:</p><img src=\"cid:logo@example.com\"></body></html>\r\n"
+                + "--r1\r\n"
+                + "Content-Type: image/png\r\n"
+                + "Content-Disposition: inline\r\n"
+                + "Content-ID: <logo@example.com>\r\n"
+                + "Content-Transfer-Encoding: base64\r\n"
+                + "\r\n"
+                + b64 + "\r\n"
+                + "--r1--\r\n").getBytes(StandardCharsets.UTF_8);
+    }
 }
