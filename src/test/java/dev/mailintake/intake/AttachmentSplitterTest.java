@@ -28,7 +28,7 @@ class AttachmentSplitterTest {
         try (DefaultCamelContext camel = new DefaultCamelContext()) {
             Exchange exchange = new DefaultExchange(camel);
             exchange.setProperty(DeliveryHeaders.SPOOLED_MESSAGE, new SpooledMessage(new MessageRef("invoices", "k1",
-                    "<a@example.com>", Instant.EPOCH, List.of(), 1), dir, eml, "x", parsed));
+                    "<a@example.com>", Instant.EPOCH, List.of(), 1, MessageRef.Attachments.UNKNOWN), dir, eml, "x", parsed));
             exchange.getMessage().setHeader("MailIntakeSubject", "a");
             // a splitter that parsed again would find no body to parse
             List<Message> parts = new AttachmentSplitter(new MimeInspector(), tmp.resolve("t")).split(exchange);
