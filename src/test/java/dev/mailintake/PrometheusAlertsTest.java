@@ -95,6 +95,8 @@ class PrometheusAlertsTest {
             // a delegated connection: mailintake_connection_authorized exists only for those
             s.putAll(TestApp.connection("contoso-user", fake, TestApp.TENANT, TestApp.CLIENT_ID, "unused-secret-value"));
             s.put("mailintake.connections.contoso-user.flow", "delegated");
+            // mailintake_credential_expiry_seconds exists only for a credential whose expiry is known
+            s.put("mailintake.connections.contoso.client-secret-expires", "2030-01-31");
             app = TestApp.start(s);
             String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create(app.healthUrl().replace("/observe/health", "/observe/metrics"))).build(),
