@@ -46,6 +46,7 @@ import dev.mailintake.ops.ConnectionHealthCheck;
 import dev.mailintake.ops.HealthEndpoint;
 import dev.mailintake.ops.MailIntakeMetrics;
 import dev.mailintake.ops.MailboxHealthCheck;
+import dev.mailintake.ops.StoreHealthCheck;
 import dev.mailintake.store.Claims;
 import dev.mailintake.store.GrantStore;
 import dev.mailintake.store.Instances;
@@ -206,12 +207,12 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
         camel.getRegistry().bind("adminErrors", new AdminErrors());
         camel.getRegistry().bind("authorizationFlow", new AuthorizationFlow(delegated,
                 new OAuthStates(store.dataSource(), box, clock), config.admin(), tokens, access, origins));
-        camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens, refresher, access,
-                origins));
-        addRefreshRoute(camel, config.refresh());
-        logSignInHints(delegated.values(), config);
         Map<String, Credential> credentials = new LinkedHashMap<>();
         config.connections().values().forEach(c -> credentials.put(c.name(), Credential.of(c)));
+        camel.getRegistry().bind("statusPage", new StatusPage(config, mailboxes, delegated, tokens, refresher, access,
+                origins, new StatusPage.Extras(credentials, cluster, clock)));
+        addRefreshRoute(camel, config.refresh());
+        logSignInHints(delegated.values(), config);
         credentials.values().forEach(c -> c.warning(clock).ifPresent(w -> LOG.warn("connection '{}': {}",
                 c.connection(), w)));
         String publicBase = config.admin().publicBaseUrl().toString();
@@ -222,6 +223,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
 
         HealthCheckRegistry health = HealthCheckRegistry.get(camel);
         if (health != null) {
+            health.register(new StoreHealthCheck(store.dataSource()));
             mailboxes.all().forEach(mb -> health.register(new MailboxHealthCheck(mb.status(), cluster)));
             config.connections().keySet().forEach(c -> health.register(
                     new ConnectionHealthCheck(c, java.util.Optional.ofNullable(delegated.get(c)), tokens,

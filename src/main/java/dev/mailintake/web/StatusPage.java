@@ -4,12 +4,14 @@ import dev.mailintake.auth.AccessToken;
 import dev.mailintake.auth.DelegatedGrant;
 import dev.mailintake.auth.RefreshRun;
 import dev.mailintake.auth.TokenRefresher;
+import dev.mailintake.auth.Credential;
 import dev.mailintake.auth.TokenException;
 import dev.mailintake.auth.TokenService;
 import dev.mailintake.config.ConnectionConfig;
 import dev.mailintake.config.Flow;
 import dev.mailintake.config.MailIntakeConfig;
 import dev.mailintake.intake.Mailbox;
+import dev.mailintake.ops.Cluster;
 import dev.mailintake.intake.MailboxStatus;
 import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.store.Grant;
@@ -42,8 +44,16 @@ public final class StatusPage {
     private final AdminOrigins origins;
     private final String redirectUri;
 
+    /** What the page shows beyond the connections' and mailboxes' own state: credentials' expiry, mailboxes' owners. */
+    public record Extras(Map<String, Credential> credentials, Cluster cluster, java.time.Clock clock) {
+    }
+
+    private final Extras extras;
+
     public StatusPage(MailIntakeConfig config, Mailboxes mailboxes, Map<String, DelegatedGrant> delegated,
-                      TokenService tokens, TokenRefresher refresher, AdminAccess access, AdminOrigins origins) {
+                      TokenService tokens, TokenRefresher refresher, AdminAccess access, AdminOrigins origins,
+                      Extras extras) {
+        this.extras = extras;
         this.config = config;
         this.mailboxes = mailboxes;
         this.delegated = Map.copyOf(delegated);
@@ -75,7 +85,8 @@ public final class StatusPage {
 
         h.append("<h2>Connections</h2><table><thead><tr><th scope=\"col\">Connection</th><th scope=\"col\">Flow</th>")
                 .append("<th scope=\"col\">Authorization</th><th scope=\"col\">Access token valid until</th>")
-                .append("<th scope=\"col\">Refresh token last redeemed</th><th scope=\"col\">Action</th><th scope=\"col\">Check</th></tr></thead><tbody>");
+                .append("<th scope=\"col\">Refresh token last redeemed</th><th scope=\"col\">Credential</th>")
+                .append("<th scope=\"col\">Action</th><th scope=\"col\">Check</th></tr></thead><tbody>");
         for (ConnectionConfig c : config.connections().values()) {
             h.append("<tr><th scope=\"row\">").append(Html.escape(c.name())).append("</th><td>")
                     .append(c.flow() == Flow.CLIENT_CREDENTIALS ? "app-only" : c.flow() == Flow.DELEGATED ? "delegated" : "device code").append("</td>");
@@ -85,6 +96,7 @@ public final class StatusPage {
                         .append("</td>");
                 h.append("<td>").append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td>");
                 h.append("<td>").append(time(grant.flatMap(Grant::refreshedAt))).append("</td>");
+                h.append("<td>").append(credential(c.name())).append("</td>");
                 if (c.flow() == Flow.DEVICE_CODE) {
                     h.append("<td><code>java -jar mail-intake.jar authorize ").append(Html.escape(c.name()))
                             .append(" --device-code</code></td>");
@@ -103,7 +115,8 @@ public final class StatusPage {
             } else {
                 h.append("<td>").append(tokens.problem(c.name()).map(StatusPage::problem).orElse("client credentials"))
                         .append("</td><td>")
-                        .append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td><td>–</td><td></td>");
+                        .append(time(tokens.cached(c.name()).map(AccessToken::expiresAt))).append("</td><td>–</td><td>")
+                        .append(credential(c.name())).append("</td><td></td>");
             }
             h.append("<td><form method=\"post\" action=\"actions/test-connection\"><input type=\"hidden\" name=\"csrf\"")
                     .append(" value=\"").append(csrfToken).append("\"><input type=\"hidden\" name=\"name\" value=\"")
@@ -120,6 +133,7 @@ public final class StatusPage {
         h.append("<h2>Mailboxes</h2><table><thead><tr><th scope=\"col\">Mailbox</th><th scope=\"col\">Address</th>")
                 .append("<th scope=\"col\">Read over</th><th scope=\"col\">Connection</th><th scope=\"col\">State</th><th scope=\"col\">Last poll</th>")
                 .append("<th scope=\"col\">Imported</th><th scope=\"col\">Errors</th><th scope=\"col\">Postponed</th>")
+                .append(extras.cluster().clustered() ? "<th scope=\"col\">Owner</th>" : "")
                 .append("</tr></thead><tbody>");
         for (Mailbox mb : mailboxes.all()) {
             MailboxStatus s = mb.status();
@@ -132,10 +146,27 @@ public final class StatusPage {
                     .append(bad ? "bad" : "ok").append("\">").append(s.state().name().toLowerCase())
                     .append(s.reason().map(r -> ": " + Html.escape(r)).orElse("")).append("</td><td>")
                     .append(time(s.lastPoll())).append("</td><td>").append(s.importedCount()).append("</td><td>")
-                    .append(s.errorCount()).append("</td><td>").append(s.postponedCount()).append("</td></tr>");
+                    .append(s.errorCount()).append("</td><td>").append(s.postponedCount()).append("</td>");
+            if (extras.cluster().clustered()) {
+                String ns = "mailbox-" + mb.name();
+                h.append("<td>").append(extras.cluster().owns(ns) ? "this instance ("
+                        + Html.escape(extras.cluster().instanceId()) + ")"
+                        : Html.escape(extras.cluster().owner(ns).orElse("none yet"))).append("</td>");
+            }
+            h.append("</tr>");
         }
         h.append("</tbody></table></main></body></html>");
         return h.toString();
+    }
+
+    /** When the connection's secret or certificate expires; a warning from 30 days before. */
+    private String credential(String connection) {
+        Credential c = extras.credentials().get(connection);
+        if (c == null || c.expiresAt().isEmpty()) {
+            return c == null || c.kind().equals("none") ? "–" : Html.escape(c.kind()) + ": expiry not given";
+        }
+        return c.warning(extras.clock()).map(w -> "<span class=\"bad\">" + Html.escape(w) + "</span>")
+                .orElse(Html.escape(c.kind()) + " valid until " + time(c.expiresAt()));
     }
 
     private static void refreshStatus(StringBuilder h, RefreshRun.Status status) {
