@@ -11,6 +11,7 @@ import dev.mailintake.testsupport.Fault;
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
 import dev.mailintake.testsupport.Mimes;
+import dev.mailintake.testsupport.PgSchema;
 import dev.mailintake.testsupport.TestApp;
 import dev.mailintake.testsupport.TestSecrets;
 import java.net.URI;
@@ -22,7 +23,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,10 +30,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,17 +55,12 @@ class ClusterFailoverTest {
     private final Map<String, Integer> managementPorts = new LinkedHashMap<>();
     private String storeUrl;
     private TestingServer zookeeper;
+    private PgSchema schema;
 
     @BeforeEach
     void setUp() throws Exception {
-        String schema = "mi_cluster_" + UUID.randomUUID().toString().replace("-", "");
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:5432/test", "postgres", "");
-             Statement st = c.createStatement()) {
-            st.execute("CREATE SCHEMA " + schema);
-        } catch (Exception e) {
-            Assumptions.assumeTrue(false, "PostgreSQL not reachable at 127.0.0.1:5432 (runs in CI)");
-        }
-        storeUrl = "jdbc:postgresql://127.0.0.1:5432/test?currentSchema=" + schema;
+        schema = PgSchema.create("mi_cluster");
+        storeUrl = schema.url();
         fake = TestApp.startFake();
         for (int i = 0; i < MAILBOXES; i++) {
             FakeMailbox box = fake.mailbox("m" + i + "@contoso.test");
@@ -90,6 +83,9 @@ class ClusterFailoverTest {
         }
         if (zookeeper != null) {
             zookeeper.close();
+        }
+        if (schema != null) {
+            schema.close();
         }
     }
 

@@ -35,6 +35,7 @@ import java.util.concurrent.TimeoutException;
  * what it was issued for; when the configuration no longer matches, the grant is not used.
  */
 public final class DelegatedTokenSource implements DelegatedGrant {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DelegatedTokenSource.class);
     private static final long TIMEOUT_SECONDS = 60;
     private static final Set<String> RESERVED = Set.of("openid", "profile", "offline_access");
 
@@ -172,6 +173,12 @@ public final class DelegatedTokenSource implements DelegatedGrant {
 
     @Override
     public AccessToken acquire(boolean forceRefresh) {
+        // one refresh of this connection at a time across every instance on the store; a waiting one then finds the
+        // token the other just got (the cache is read inside the lock) and asks the provider for nothing
+        return grants.exclusively(connection.name(), () -> acquireLocked(forceRefresh));
+    }
+
+    private AccessToken acquireLocked(boolean forceRefresh) {
         GrantChecks.usable(grants, connection.name(), fingerprint, isDeviceCode());
         try {
             Set<IAccount> accounts = app.getAccounts().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -210,15 +217,22 @@ public final class DelegatedTokenSource implements DelegatedGrant {
 
     /** msal4j's token cache lives in the store, encrypted; a changed cache (rotated refresh token) is always saved. */
     private final class StoredCache implements ITokenCacheAccessAspect {
+        /** The version of the grant the cache was last read at: written back over it only. */
+        private final java.util.concurrent.atomic.AtomicLong readVersion = new java.util.concurrent.atomic.AtomicLong();
+
         @Override
         public void beforeCacheAccess(ITokenCacheAccessContext context) {
-            grants.cache(connection.name()).ifPresent(context.tokenCache()::deserialize);
+            grants.versionedCache(connection.name()).ifPresent(c -> {
+                readVersion.set(c.version());
+                context.tokenCache().deserialize(c.value());
+            });
         }
 
         @Override
         public void afterCacheAccess(ITokenCacheAccessContext context) {
-            if (context.hasCacheChanged()) {
-                grants.cacheChanged(connection.name(), context.tokenCache().serialize(), true);
+            if (context.hasCacheChanged()
+                    && !grants.cacheChanged(connection.name(), context.tokenCache().serialize(), readVersion.get())) {
+                LOG.info("connection '{}': another instance saved a newer grant meanwhile; kept it", connection.name());
             }
         }
     }

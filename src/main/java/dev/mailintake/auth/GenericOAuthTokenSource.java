@@ -86,8 +86,15 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
 
     @Override
     public AccessToken acquire(boolean forceRefresh) {
+        // one refresh of this connection at a time across every instance on the store; a waiting one then finds the
+        // token the other just got (the cache is read inside the lock) and asks the provider for nothing
+        return grants.exclusively(connection.name(), () -> acquireLocked(forceRefresh));
+    }
+
+    private AccessToken acquireLocked(boolean forceRefresh) {
         GrantChecks.usable(grants, connection.name(), fingerprint, false);
-        JsonNode tokens = read();
+        Optional<GrantStore.Cache> stored = grants.versionedCache(connection.name());
+        JsonNode tokens = read(stored);
         Instant expiresAt = Instant.ofEpochMilli(tokens.path("expires_at").asLong(0));
         if (!forceRefresh && tokens.hasNonNull("access_token") && clock.instant().plus(MARGIN).isBefore(expiresAt)) {
             return new AccessToken(tokens.get("access_token").asText(), expiresAt);
@@ -109,13 +116,13 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
             throw GrantChecks.remember(grants, e);
         }
         ObjectNode next = stored(answer, refreshToken, tokens.path("account").asText(null));
-        grants.cacheChanged(connection.name(), next.toString(), true);
+        grants.cacheChanged(connection.name(), next.toString(), stored.map(GrantStore.Cache::version).orElse(0L));
         return new AccessToken(next.get("access_token").asText(), Instant.ofEpochMilli(next.get("expires_at").asLong()));
     }
 
-    private JsonNode read() {
+    private JsonNode read(Optional<GrantStore.Cache> stored) {
         try {
-            return json.readTree(grants.cache(connection.name()).orElse("{}"));
+            return json.readTree(stored.map(GrantStore.Cache::value).orElse("{}"));
         } catch (IOException e) {
             throw new TokenException(connection.name(), TokenException.Kind.REAUTHORIZATION_REQUIRED,
                     "the stored grant cannot be read; sign in again", e);

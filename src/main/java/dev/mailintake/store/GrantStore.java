@@ -47,21 +47,36 @@ public final class GrantStore {
      * re-authorization required and reads as none, so that a new sign-in can replace it.
      */
     public Optional<String> cache(String connection) {
+        return versionedCache(connection).map(Cache::value);
+    }
+
+    /** A grant's decrypted token cache and the version it was read at (for {@link #cacheChanged(String, String, long)}). */
+    public record Cache(String value, long version) {
+        @Override
+        public String toString() {
+            return "Cache[****, version=" + version + "]";
+        }
+    }
+
+    /** The decrypted token cache with its version; see {@link #cache}. */
+    public Optional<Cache> versionedCache(String connection) {
         String encrypted;
+        long version;
         try (Connection c = dataSource.getConnection();
-             PreparedStatement ps = c.prepareStatement("SELECT cache FROM mi_grants WHERE connection = ?")) {
+             PreparedStatement ps = c.prepareStatement("SELECT cache, version FROM mi_grants WHERE connection = ?")) {
             ps.setString(1, connection);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next() || rs.getString(1) == null) {
                     return Optional.empty();
                 }
                 encrypted = rs.getString(1);
+                version = rs.getLong(2);
             }
         } catch (SQLException e) {
             throw new StoreException("cannot read the grant of connection '" + connection + "'", e);
         }
         try {
-            return Optional.of(box.decrypt(encrypted, connection));
+            return Optional.of(new Cache(box.decrypt(encrypted, connection), version));
         } catch (IllegalStateException e) {
             // a lost or changed key: the grant is unusable, but a new sign-in must be able to replace it
             state(connection, GrantState.REAUTHORIZATION_REQUIRED, "re-authorization required: the stored grant cannot"
@@ -75,7 +90,7 @@ public final class GrantStore {
         long now = clock.millis();
         String encrypted = box.encrypt(cache, connection);
         int n = update("UPDATE mi_grants SET fingerprint = ?, cache = ?, account = ?, state = 'AUTHORIZED', reason = NULL,"
-                + " authorized_at = ?, refreshed_at = ?, updated_at = ? WHERE connection = ?",
+                + " authorized_at = ?, refreshed_at = ?, updated_at = ?, version = version + 1 WHERE connection = ?",
                 fingerprint, encrypted, account, now, now, now, connection);
         if (n == 0) {
             try {
@@ -88,12 +103,47 @@ public final class GrantStore {
         }
     }
 
-    /** The token cache changed (e.g. a rotated refresh token): always saved. */
-    public void cacheChanged(String connection, String cache, boolean refreshed) {
+    /**
+     * The token cache changed (e.g. a rotated refresh token), written over the version it was read at: another
+     * instance's newer write is never overwritten by one made from a stale copy.
+     *
+     * @return false when the stored grant had changed meanwhile (nothing written; the next use reads the newer one)
+     */
+    public boolean cacheChanged(String connection, String cache, long readVersion) {
         long now = clock.millis();
-        update("UPDATE mi_grants SET cache = ?, updated_at = ?"
-                + (refreshed ? ", refreshed_at = " + now : "") + " WHERE connection = ?",
-                box.encrypt(cache, connection), now, connection);
+        return update("UPDATE mi_grants SET cache = ?, updated_at = ?, refreshed_at = ?, version = version + 1"
+                + " WHERE connection = ? AND version = ?", box.encrypt(cache, connection), now, now, connection,
+                readVersion) == 1;
+    }
+
+    /**
+     * Runs {@code action} while holding the connection's refresh lock, across every instance on the store (a row of
+     * {@code mi_locks} held FOR UPDATE in a transaction of its own): one token refresh of a connection at a time.
+     */
+    public <T> T exclusively(String connection, java.util.function.Supplier<T> action) {
+        String name = "grant:" + connection;
+        try (Connection c = dataSource.getConnection()) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO mi_locks (name) VALUES (?)")) {
+                ps.setString(1, name);
+                ps.executeUpdate();
+            } catch (SQLException exists) {
+                // the lock's row is there already (the usual case)
+            }
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement ps = c.prepareStatement("SELECT name FROM mi_locks WHERE name = ? FOR UPDATE")) {
+                    ps.setString(1, name);
+                    ps.executeQuery().close();
+                }
+                return action.get();
+            } finally {
+                c.commit();
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot take the refresh lock of connection '" + connection + "'", e);
+        }
     }
 
     public void state(String connection, GrantState state, String reason) {

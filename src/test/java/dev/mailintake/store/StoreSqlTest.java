@@ -19,7 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The same store SQL (ledger, grants, OAuth states) on embedded H2 and on PostgreSQL (skipped where no PostgreSQL is reachable). */
 class StoreSqlTest {
-    static final String PG_URL = "jdbc:postgresql://127.0.0.1:5432/test";
 
     @TempDir
     static Path tmp;
@@ -28,18 +27,20 @@ class StoreSqlTest {
         return Stream.of("h2", "postgresql");
     }
 
-    private static StoreConfig config(String kind) {
+    private final java.util.List<dev.mailintake.testsupport.PgSchema> schemas = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void dropSchemas() {
+        schemas.forEach(dev.mailintake.testsupport.PgSchema::close);
+    }
+
+    private StoreConfig config(String kind) {
         if (kind.equals("h2")) {
             return new StoreConfig("jdbc:h2:file:" + tmp.resolve("ledger-" + UUID.randomUUID()), "sa", Optional.empty());
         }
-        boolean reachable;
-        try (Connection c = DriverManager.getConnection(PG_URL, "postgres", "")) {
-            reachable = c.isValid(2);
-        } catch (Exception e) {
-            reachable = false;
-        }
-        Assumptions.assumeTrue(reachable, "PostgreSQL not reachable at " + PG_URL + " (runs in CI)");
-        return new StoreConfig(PG_URL, "postgres", Optional.empty());
+        dev.mailintake.testsupport.PgSchema schema = dev.mailintake.testsupport.PgSchema.create("mi_store");
+        schemas.add(schema);
+        return schema.storeConfig();
     }
 
     @ParameterizedTest
@@ -89,8 +90,13 @@ class StoreSqlTest {
             assertThat(grants.find(connection)).isEmpty();
             grants.authorized(connection, "fp1", "ada@contoso.test", "{\"cache\":1}");
             assertThat(grants.cache(connection)).contains("{\"cache\":1}");
-            grants.cacheChanged(connection, "{\"cache\":2}", true);
+            long read = grants.versionedCache(connection).orElseThrow().version();
+            assertThat(grants.cacheChanged(connection, "{\"cache\":2}", read)).isTrue();
             assertThat(grants.cache(connection)).contains("{\"cache\":2}");
+            // another instance refreshed from the same (now stale) copy: its write must not replace the newer grant
+            assertThat(grants.cacheChanged(connection, "{\"cache\":\"stale\"}", read)).isFalse();
+            assertThat(grants.cache(connection)).contains("{\"cache\":2}");
+            assertThat(grants.exclusively(connection, () -> "held")).isEqualTo("held");
             grants.state(connection, GrantState.REAUTHORIZATION_REQUIRED, "AADSTS50173");
             Grant g = grants.find(connection).orElseThrow();
             assertThat(g.state()).isEqualTo(GrantState.REAUTHORIZATION_REQUIRED);
