@@ -13,6 +13,12 @@ public final class DeliveryHeaders {
     public static final String SIZE = "MailIntakeSize";
     public static final String ATTACHMENT_COUNT = "MailIntakeAttachmentCount";
     public static final String METADATA = "MailIntakeMetadata";
+    /**
+     * {@code true} when the message may have reached the target already: the instance died after handing it over
+     * and before recording that (kill -9, power loss). A target that must not see a message twice drops it by
+     * {@link #MESSAGE_KEY} then.
+     */
+    public static final String POSSIBLE_DUPLICATE = "MailIntakePossibleDuplicate";
     /** Exchange property: the {@link SpooledMessage} (raw file, parsed summary, attachment files). */
     public static final String SPOOLED_MESSAGE = "MailIntakeSpooledMessage";
 

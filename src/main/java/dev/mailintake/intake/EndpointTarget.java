@@ -74,6 +74,8 @@ public final class EndpointTarget implements MessageTarget {
                 ex.getIn().setHeader(DeliveryHeaders.SIZE, m.parsed().size());
                 ex.getIn().setHeader(DeliveryHeaders.ATTACHMENT_COUNT, m.parsed().realAttachments().size());
                 ex.getIn().setHeader(DeliveryHeaders.METADATA, toJson(metadata));
+                ex.getIn().setHeader(DeliveryHeaders.POSSIBLE_DUPLICATE,
+                        Boolean.TRUE.equals(metadata.get("possibleDuplicate")));
                 ex.getIn().setHeader(Exchange.FILE_NAME, FolderTarget.folderName(m) + ".eml");
             });
             String target = URISupport.sanitizeUri(uri);

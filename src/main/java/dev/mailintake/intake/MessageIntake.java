@@ -41,6 +41,9 @@ public final class MessageIntake {
     static final String TWINS = "MailIntakeTwins";
     /** The poll's {@link PollProgress} (exchange property, shared with the poll's message exchanges). */
     static final String POLL = "MailIntakePoll";
+    /** Exchange property: the message may have reached the target before (a crash between handing it over and the
+     * ledger); {@code possibleDuplicate} in the metadata and header {@code MailIntakePossibleDuplicate}. */
+    static final String POSSIBLE_DUPLICATE = "MailIntakePossibleDuplicate";
     /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
     static final String CONTENT = "MailIntakeContent";
     public static final String DELIVER = "deliver";
@@ -145,6 +148,11 @@ public final class MessageIntake {
                         "decided at an earlier poll; moving it to Error now");
                 case ERROR -> cameBackFromError(exchange, ref, entry);
                 case FAILING -> action = DELIVER;
+                case DELIVERING -> {
+                    // the target may have taken it before the instance died: tell it so (it can drop a duplicate)
+                    exchange.setProperty(POSSIBLE_DUPLICATE, true);
+                    action = DELIVER;
+                }
                 default -> throw new IllegalStateException(entry.state().name());
             }
         }
@@ -280,6 +288,10 @@ public final class MessageIntake {
             throw new TransientFailure("message " + m.ref().shortKey() + ": another instance took it over while this"
                     + " one was not in touch; not delivered here");
         }
+        if (exchange.getProperty(POSSIBLE_DUPLICATE, false, Boolean.class)) {
+            meta.put("possibleDuplicate", true);
+        }
+        ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId());
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
                 exchange.getProperty(CONTENT, Ledger.Content.class));

@@ -61,6 +61,15 @@ public final class Ledger {
                 LedgerState.DELIVERED, null, 0, null, now, location, content);
     }
 
+    /** About to hand the message to the target (see {@link LedgerState#DELIVERING}); keeps a failure count. */
+    public void recordDelivering(String mailbox, String key, String internetMessageId) {
+        long now = clock.millis();
+        upsert(mailbox, key, internetMessageId,
+                "UPDATE mi_ledger SET state = 'DELIVERING', updated_at = ? WHERE mailbox = ? AND message_key = ?",
+                new Object[] {now, mailbox, key},
+                LedgerState.DELIVERING, null, 0, null, null, null, Content.UNKNOWN);
+    }
+
     public void recordProcessed(String mailbox, String key) {
         update("UPDATE mi_ledger SET state = 'PROCESSED', updated_at = ? WHERE mailbox = ? AND message_key = ?",
                 clock.millis(), mailbox, key);

@@ -61,6 +61,9 @@ class StoreSqlTest {
             assertThat(again.attempts()).isEqualTo(2);
             assertThat(again.firstFailureAt()).contains(Instant.parse("2026-11-22T09:59:00Z"));
 
+            ledger.recordDelivering(mailbox, "k1", "<a@x>");
+            assertThat(ledger.find(mailbox, "k1").orElseThrow().state()).isEqualTo(LedgerState.DELIVERING);
+            assertThat(ledger.find(mailbox, "k1").orElseThrow().attempts()).as("failures still counted").isEqualTo(2);
             ledger.recordDelivered(mailbox, "k1", "<a@x>", "/out/1", new Ledger.Content("ab12", 42L));
             assertThat(ledger.find(mailbox, "k1").orElseThrow().state()).isEqualTo(LedgerState.DELIVERED);
             assertThat(ledger.find(mailbox, "k1").orElseThrow().contentSha256()).contains("ab12");
