@@ -245,8 +245,9 @@ class ClusterFailoverTest {
 
         fake.fault(Fault.delay(Duration.ofMillis(1500)).on("GET", ".*/\\$value").forMailbox("m0@contoso.test")
                 .always());
-        addMessages(0, 12); // only m0 has work in hand when its owner freezes: downloads, mostly
-        await().atMost(Duration.ofSeconds(60)).until(() -> processed(0) >= 2);
+        addMessages(0, 12); // only m0 has work in hand when its owner freezes: downloads of 1.5 s each
+        // the first messages (one per connection in flight) are done: the next ones are in their downloads now
+        await().atMost(Duration.ofSeconds(60)).until(() -> processed(0) >= 4);
         frozen.pause();
         Instant paused = Instant.now();
         // its ZooKeeper session (10 s) expires: the other instance owns m0 and, once the claims' lease ran out,
