@@ -221,23 +221,27 @@ public final class ConfigSchema {
                     + " delivery keeps failing goes to Error ([Delivery failures](#delivery-failures))."),
             key(MAILBOX, "enabled", BOOL, "true", "`false`: validated, shown in health as `DISABLED`, not polled."),
             key(MAILBOX, "imap.host", new Text("host name or IP"), ImapServer.MICROSOFT_HOST,
-                    "`protocol = imap` only: the IMAP server."),
+                    "`protocol = imap` only: the IMAP server. Gmail: `imap.gmail.com`."),
             computed(MAILBOX, "imap.port", new Int(1, 65535, ""), "`993` with `ssl`, else `143`",
-                    "`protocol = imap` only: its port."),
-            key(MAILBOX, "imap.security", Choice.of(ImapServer.Security.class), "ssl", "`protocol = imap` only: TLS"
-                    + " from the start, or `STARTTLS` (required), or none; `none` only for a server on this machine"
-                    + " (`localhost`, `127.*`, `::1`)."),
-            computed(MAILBOX, "imap.user", TEXT, "the `address`", "`protocol = imap` only: the XOAUTH2 `user=`, the"
-                    + " mailbox to open. For a shared mailbox its address, while the token is the signed-in user's or"
-                    + " the app's."),
+                    "`protocol = imap` only: the IMAP port."),
+            key(MAILBOX, "imap.security", Choice.of(ImapServer.Security.class), "ssl", "`protocol = imap` only."
+                    + " `ssl`: TLS from the first byte (port 993). `starttls`: plain connection, then `STARTTLS`, which"
+                    + " is required (no fallback to plain text). `none`: no TLS, accepted only for a server on this"
+                    + " machine (`localhost`, `127.*`, `::1`), since the token would travel in the clear."),
+            computed(MAILBOX, "imap.user", TEXT, "the mailbox `address`", "`protocol = imap` only: the `user=` of"
+                    + " XOAUTH2, the mailbox to open. For a shared mailbox it is the shared mailbox's address, while"
+                    + " the token is the signed-in user's (delegated) or the app's (app-only)."),
             key(MAILBOX, "imap.timeout", new Dur(NONE), "60s",
-                    "`protocol = imap` only: connect, read and write timeout."),
+                    "`protocol = imap` only: connect, read and write timeout of the IMAP connection."),
             key(MAILBOX, "imap.fetch-size",
                     new Size("4KB", "64MB", "bytes fetched per round trip while streaming a message"), "1MB",
-                    "`protocol = imap` only: bytes per partial `UID FETCH` while a message is streamed; bounds the"
-                    + " memory per message in flight."),
-            key(MAILBOX, "imap.trust-store", FILE, null, "`protocol = imap` only: PKCS#12 trust store with the IMAP"
-                    + " server's CA; replaces the JVM's trusted CAs for this mailbox's IMAP connections."),
+                    "`protocol = imap` only: bytes per partial `UID FETCH` while a message is streamed to the spool"
+                    + " file. It bounds the memory a message in flight takes."),
+            computed(MAILBOX, "imap.trust-store", FILE, "— (the JVM's trusted CAs)", "`protocol = imap` only:"
+                    + " PKCS#12 trust store with the CA of an IMAP server whose certificate a private CA issued. It"
+                    + " replaces the JVM's trusted CAs for this mailbox's IMAP connections (`ssl` and `starttls`); the"
+                    + " host name is still checked. A file that is not readable, or cannot be opened (wrong password,"
+                    + " not PKCS#12), stops start-up."),
             key(MAILBOX, "imap.trust-store-password", SECRET, "", "`protocol = imap` only: its password."));
 
     private ConfigSchema() {
