@@ -2,7 +2,6 @@ package dev.mailintake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
-import static org.awaitility.Awaitility.await;
 
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
@@ -12,14 +11,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.camel.StreamCache;
+import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -111,14 +112,23 @@ class DeliveryRouteTest {
         box.addMessage("inbox", Mimes.pdfMessage("<x@example.com>", "reject-exception", 100), T0.plusSeconds(2));
         box.addMessage("inbox", Mimes.pdfMessage("<f@example.com>", "flaky", 100), T0.plusSeconds(3));
         Probe probe = new Probe();
-        app = TestApp.start(settings(), probe);
+        List<NotifyBuilder> polls = new ArrayList<>();
+        app = TestApp.start(settings(), probe, camel -> {
+            polls.add(TestApp.polls(camel, "invoices").whenDone(1).create());
+            polls.add(TestApp.polls(camel, "invoices").whenDone(2).create());
+        });
 
-        // flaky: 1 try + 2 redeliveries in the first poll fail, the message stays in the Inbox ...
-        await().atMost(Duration.ofSeconds(30)).until(() -> probe.flakyFailures.get() >= 3);
-        assertThat(box.messagesIn("inbox").stream().map(m -> m.internetMessageId())).contains("<f@example.com>");
-        // ... and a later poll delivers it once
-        await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 2
-                && box.messagesIn("Inbox/Error").size() == 2);
+        // the first poll: ok delivered, both rejections in Error; flaky: 1 try + 2 redeliveries fail, it stays in the
+        // Inbox ...
+        assertThat(polls.get(0).matches(30, TimeUnit.SECONDS)).as("the first poll is done").isTrue();
+        assertThat(probe.flakyFailures).hasValue(3);
+        assertThat(box.messagesIn("inbox").stream().map(m -> m.internetMessageId())).containsExactly("<f@example.com>");
+        assertThat(box.messagesIn("Inbox/Processed")).hasSize(1);
+        assertThat(box.messagesIn("Inbox/Error")).hasSize(2);
+        // ... and the next poll delivers it once
+        assertThat(polls.get(1).matches(30, TimeUnit.SECONDS)).as("the second poll is done").isTrue();
+        assertThat(box.messagesIn("Inbox/Processed")).hasSize(2);
+        assertThat(box.messagesIn("Inbox/Error")).hasSize(2);
         assertThat(box.messagesIn("inbox")).isEmpty();
         assertThat(probe.received.keySet()).containsExactlyInAnyOrder("ok", "flaky");
         assertThat(probe.received.get("ok")).isEqualTo(ok);

@@ -12,6 +12,7 @@ import dev.mailintake.testsupport.Mimes;
 import jakarta.mail.BodyPart;
 import jakarta.mail.internet.MimeMultipart;
 import jakarta.mail.util.ByteArrayDataSource;
+import org.apache.camel.builder.NotifyBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import dev.mailintake.testsupport.TestApp;
@@ -225,9 +228,12 @@ class ExamplesTest {
         byte[] b = Mimes.plain("<b@example.com>", "b");
         source.add(a, T0);
         source.add(b, T0.plusSeconds(1));
-        app = TestApp.start(s);
+        AtomicReference<NotifyBuilder> firstPoll = new AtomicReference<>();
+        app = TestApp.start(s, null, camel -> firstPoll.set(TestApp.polls(camel, "invoices").whenDone(1).create()));
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> source.inProcessed() == 2);
+        // the first poll imports both: the user route wrote each file, then each message was moved
+        assertThat(firstPoll.get().matches(30, TimeUnit.SECONDS)).as("the first poll is done").isTrue();
+        assertThat(source.inProcessed()).isEqualTo(2);
         assertThat(drop.resolve("invoices/" + sha256(a) + ".eml")).hasBinaryContent(a);
         assertThat(drop.resolve("invoices/" + sha256(b) + ".eml")).hasBinaryContent(b);
         try (Stream<Path> files = Files.list(drop.resolve("invoices"))) {

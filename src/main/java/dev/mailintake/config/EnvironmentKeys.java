@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
  * turned into {@code _} ({@code mailintake.mailboxes.scan-in.address} ← {@code MAILINTAKE_MAILBOXES_SCAN_IN_ADDRESS}).
  * Going back is exact for keys that are in the files (any key, also {@code camel.*} and the user's own) and, for
  * {@code mailintake.*} keys absent from the files, by the documented key names: a mailbox or connection name is what
- * stands before a known setting ({@code SCAN_IN} + {@code ADDRESS}), its {@code _} read as {@code -}. A variable that
- * fits two keys is refused; {@code token-params.*} keys can only be set from the environment when they are in the
- * file.
+ * stands before a setting declared in {@link ConfigSchema} ({@code SCAN_IN} + {@code ADDRESS}), its {@code _} read as
+ * {@code -}. A variable that fits two keys is refused; {@code token-params.*} keys can only be set from the
+ * environment when they are in the file.
  */
 public final class EnvironmentKeys {
     private static final String ENV_PREFIX = "MAILINTAKE_";
@@ -27,7 +27,8 @@ public final class EnvironmentKeys {
     private final Set<String> connectionKeys;
 
     public EnvironmentKeys() {
-        this(ConfigLoader.GLOBAL_KEYS, ConfigLoader.MAILBOX_KEYS, ConfigLoader.CONNECTION_KEYS);
+        this(ConfigSchema.names(ConfigKey.Scope.GLOBAL), ConfigSchema.names(ConfigKey.Scope.MAILBOX),
+                ConfigSchema.names(ConfigKey.Scope.CONNECTION));
     }
 
     EnvironmentKeys(Set<String> globalKeys, Set<String> mailboxKeys, Set<String> connectionKeys) {

@@ -33,6 +33,16 @@ final class Units {
         };
     }
 
+    /** The short form of a duration: {@code 1s}, {@code 5m}, {@code 500ms}. */
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 1000 != 0) {
+            return ms + "ms";
+        }
+        long s = ms / 1000;
+        return s % 3600 == 0 && s > 0 ? s / 3600 + "h" : s % 60 == 0 && s > 0 ? s / 60 + "m" : s + "s";
+    }
+
     /** {@code 1024}, {@code 64KB}, {@code 25MB}, {@code 1GB} (binary multiples). */
     static long bytes(String text) {
         Matcher m = SIZE.matcher(text.trim().toLowerCase(Locale.ROOT));

@@ -276,7 +276,8 @@ class ConfigLoaderTest {
                         "mailintake.connections.fabrikam.token-params.username: token-params are for provider=generic"
                                 + " connections; msal4j builds Microsoft's token requests",
                         "mailintake.connections.fabrikam.token-param.username: unknown connection setting"
-                                + " 'token-param.username'; known settings: authority-host, authorize-params,"
+                                + " 'token-param.username' (did you mean 'token-params.username'?); known settings:"
+                                + " authority-host, authorize-params,"
                                 + " authorize-url, client-auth, client-certificate, client-certificate-key,"
                                 + " client-certificate-password, client-id, client-secret, client-secret-expires, client-secret-file, flow,"
                                 + " graph-base-url, instance-discovery, provider, scope-separator, scopes, tenant-id,"

@@ -20,9 +20,14 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.NotifyBuilder;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 
 /**
  * The real application (the project's application.properties, its YAML routes, its bootstrap) started in-process
@@ -162,8 +167,32 @@ public final class TestApp implements AutoCloseable {
         return start(new ConfigSources(Optional.of(Path.of("application.properties")), Map.of(), settings), extraRoutes);
     }
 
+    /**
+     * Starts with {@code beforeRoutesStart} run on the Camel context once it is configured, before any route (and so
+     * any poll) starts: the place to create a {@link org.apache.camel.builder.NotifyBuilder} that sees the first poll.
+     */
+    public static TestApp start(Map<String, String> settings, RouteBuilder extraRoutes,
+                                Consumer<CamelContext> beforeRoutesStart) {
+        return start(new ConfigSources(Optional.of(Path.of("application.properties")), Map.of(), settings), extraRoutes,
+                beforeRoutesStart);
+    }
+
+    /**
+     * A {@link NotifyBuilder} on the polls of a mailbox: the exchanges of its route {@code import-<mailbox>}, not the
+     * split's per-message copies (done as each message is).
+     */
+    public static NotifyBuilder polls(CamelContext camel, String mailbox) {
+        return new NotifyBuilder(camel).fromRoute("import-" + mailbox)
+                .filter(e -> e.getProperty(Exchange.SPLIT_INDEX) == null);
+    }
+
     /** The application on these configuration layers (a free management and admin port added to the command line). */
     public static TestApp start(ConfigSources sources, RouteBuilder extraRoutes) {
+        return start(sources, extraRoutes, camel -> { });
+    }
+
+    private static TestApp start(ConfigSources sources, RouteBuilder extraRoutes,
+                                 Consumer<CamelContext> beforeRoutesStart) {
         int port = freePort();
         Map<String, String> all = new LinkedHashMap<>(sources.commandLine());
         all.put("camel.management.port", String.valueOf(port));
@@ -174,6 +203,12 @@ public final class TestApp implements AutoCloseable {
         if (extraRoutes != null) {
             main.configure().addRoutesBuilder(extraRoutes);
         }
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport configured) {
+                beforeRoutesStart.accept(configured.getCamelContext());
+            }
+        });
         try {
             main.start();
         } catch (Exception e) {
