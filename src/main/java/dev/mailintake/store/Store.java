@@ -4,6 +4,9 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.mailintake.config.Secret;
 import dev.mailintake.config.StoreConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -18,7 +21,11 @@ import org.slf4j.LoggerFactory;
 public final class Store implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Store.class);
 
+    /** The PostgreSQL advisory lock that serializes the instances' schema migrations ("MIGRATE" in ASCII). */
+    private static final long MIGRATION_LOCK = 0x4d49475241544531L;
+
     private final HikariDataSource dataSource;
+    private final boolean postgres;
 
     public Store(StoreConfig config) {
         HikariConfig hc = new HikariConfig();
@@ -33,6 +40,7 @@ public final class Store implements AutoCloseable {
             hc.setDriverClassName("org.postgresql.Driver");
         }
         this.dataSource = new HikariDataSource(hc);
+        this.postgres = config.url().startsWith("jdbc:postgresql:");
         try {
             migrate();
         } catch (RuntimeException e) {
@@ -52,6 +60,25 @@ public final class Store implements AutoCloseable {
      * version 1 and migrated from there.
      */
     private void migrate() {
+        if (!postgres) {
+            migrateNow();
+            return;
+        }
+        // several instances starting at once on one PostgreSQL store: one migrates, the others wait and then find the
+        // schema current (Flyway's own lock does not cover the first start of an empty schema)
+        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement()) {
+            st.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+            try {
+                migrateNow();
+            } finally {
+                st.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot take the store's migration lock: " + e.getMessage(), e);
+        }
+    }
+
+    private void migrateNow() {
         try {
             MigrateResult result = Flyway.configure(Store.class.getClassLoader())
                     .dataSource(dataSource)

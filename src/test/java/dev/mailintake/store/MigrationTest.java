@@ -108,4 +108,26 @@ class MigrationTest {
         }
         assertThat(versions(config)).containsExactly("1:BASELINE", "2:SQL", "3:SQL", "4:SQL", "5:SQL", "6:SQL");
     }
+
+    @org.junit.jupiter.api.Test
+    void instancesStartingTogetherOnAnEmptyPostgresqlSchemaBothMigrateIt() throws Exception {
+        StoreConfig config = empty("postgresql");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Callable<Boolean>> starts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                starts.add(() -> {
+                    try (Store store = new Store(config)) {
+                        return store.dataSource() != null;
+                    }
+                });
+            }
+            for (java.util.concurrent.Future<Boolean> f : pool.invokeAll(starts)) {
+                assertThat(f.get()).isTrue(); // none fails with "Unable to baseline schema history table"
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(versions(config)).containsExactly("1:SQL", "2:SQL", "3:SQL", "4:SQL", "5:SQL", "6:SQL");
+    }
 }
