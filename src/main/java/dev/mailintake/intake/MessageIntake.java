@@ -43,6 +43,8 @@ public final class MessageIntake {
     static final String POLL = "MailIntakePoll";
     /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
     static final String CONTENT = "MailIntakeContent";
+    /** The ledger had no entry for the message's key when it was claimed (exchange property; an INSERT is likely). */
+    static final String UNRECORDED = "MailIntakeUnrecorded";
     public static final String DELIVER = "deliver";
     public static final String MOVE = "move";
     public static final String POISON = "delivery keeps failing";
@@ -134,6 +136,7 @@ public final class MessageIntake {
         String action = DELIVER;
         LedgerEntry entry = ledger.find(ref.mailbox(), ref.key()).orElse(null);
         if (entry == null) {
+            exchange.setProperty(UNRECORDED, Boolean.TRUE);
             List<LedgerEntry> twins = ledger.twins(ref.mailbox(), ref.key(), ref.internetMessageId());
             if (!twins.isEmpty()) {
                 exchange.setProperty(TWINS, twins);
@@ -282,7 +285,8 @@ public final class MessageIntake {
         }
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
-                exchange.getProperty(CONTENT, Ledger.Content.class));
+                exchange.getProperty(CONTENT, Ledger.Content.class),
+                exchange.getProperty(UNRECORDED, false, Boolean.class));
         mb.status().delivered(clock.instant());
         exchange.setProperty("MailIntakeLocation", location);
     }
