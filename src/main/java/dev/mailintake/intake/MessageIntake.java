@@ -41,6 +41,8 @@ public final class MessageIntake {
     static final String TWINS = "MailIntakeTwins";
     /** The poll's {@link PollProgress} (exchange property, shared with the poll's message exchanges). */
     static final String POLL = "MailIntakePoll";
+    /** Whether the poll's listing found any message (exchange property; the route splits only then). */
+    static final String LISTED = "MailIntakeListed";
     /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
     static final String CONTENT = "MailIntakeContent";
     /** The ledger had no entry for the message's key when it was claimed (exchange property; an INSERT is likely). */
@@ -101,7 +103,9 @@ public final class MessageIntake {
         });
         mb.gateway().prepare();
         Iterator<MessageRef> refs = progress.counting(mb.gateway().listNew(mb.config().maxMessagesPerPoll()));
-        refs.hasNext(); // reads the first page now: an unauthorized connection shows here, not inside the split
+        // reads the first page now: an unauthorized connection shows here, not inside the split; an empty Inbox skips
+        // the split (the route's filter)
+        exchange.setProperty(LISTED, refs.hasNext());
         if (mb.status().polled(clock.instant())) {
             LOG.info("mailbox '{}': resumed, its connection is authorized again", mailbox);
         }
