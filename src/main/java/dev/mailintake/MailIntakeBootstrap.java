@@ -82,6 +82,7 @@ import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.spi.PropertiesComponent;
+import org.apache.camel.spi.ThreadPoolProfile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,6 +93,8 @@ import org.slf4j.LoggerFactory;
 public final class MailIntakeBootstrap extends MainListenerSupport {
     private static final Logger LOG = LoggerFactory.getLogger(MailIntakeBootstrap.class);
     private static final Duration TOKEN_MARGIN = Duration.ofMinutes(5);
+    /** The registry name of the scheduled executor all mailboxes' scheduler consumers share. */
+    static final String POLL_SCHEDULER = "mailboxPolls";
 
     private final Clock clock;
     private final RequestGate.Sleeper sleeper;
@@ -351,6 +354,14 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     }
 
     private void addImportRoutes(CamelContext camel, Mailboxes mailboxes) {
+        long scheduled = mailboxes.all().stream()
+                .filter(mb -> mb.config().enabled() && mb.config().poll().cron().isEmpty()).count();
+        if (scheduled > 0) {
+            // one pool for the polls of all mailboxes (scheduler consumers), not a thread per mailbox that sleeps
+            // between its polls: a poll (with its greedy drain) holds one of these threads while it runs
+            camel.getRegistry().bind(POLL_SCHEDULER, camel.getExecutorServiceManager().newScheduledThreadPool(this,
+                    "mailbox-polls", (int) Math.min(scheduled, pollThreads())));
+        }
         for (Mailbox mb : mailboxes.all()) {
             if (!mb.config().enabled()) {
                 LOG.info("mailbox '{}' is disabled (enabled=false)", mb.name());
@@ -358,9 +369,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             }
             String executor = "importPool-" + mb.name();
             // twice as many workers as Graph request slots: local work (parsing, writing, the ledger) overlaps
-            // other messages' requests, while the RequestGate keeps Graph at `concurrency`
-            ExecutorService pool = camel.getExecutorServiceManager()
-                    .newFixedThreadPool(this, "import-" + mb.name(), 2 * mb.config().concurrency());
+            // other messages' requests, while the RequestGate keeps Graph at `concurrency`. The threads start with
+            // the first message and end after a minute without one: an idle mailbox holds none
+            int workers = 2 * mb.config().concurrency();
+            ThreadPoolProfile profile = new ThreadPoolProfile("import-" + mb.name());
+            profile.setPoolSize(workers);
+            profile.setMaxPoolSize(workers);
+            profile.setKeepAliveTime(60L);
+            profile.setTimeUnit(java.util.concurrent.TimeUnit.SECONDS);
+            profile.setMaxQueueSize(-1);
+            profile.setAllowCoreThreadTimeOut(true);
+            ExecutorService pool = camel.getExecutorServiceManager().newThreadPool(this, "import-" + mb.name(), profile);
             camel.getRegistry().bind(executor, pool);
             TemplatedRouteBuilder.builder(camel, "import-mailbox")
                     .routeId(mb.routeId())
@@ -390,7 +409,17 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             return "scheduler:import-" + mc.name() + "?scheduler=quartz&scheduler.cron="
                     + URLEncoder.encode(mc.poll().cron().get(), StandardCharsets.UTF_8) + common;
         }
-        return "scheduler:import-" + mc.name() + "?initialDelay=100&delay=" + mc.poll().interval().toMillis() + common;
+        return "scheduler:import-" + mc.name() + "?initialDelay=100&delay=" + mc.poll().interval().toMillis() + common
+                + "&scheduledExecutorService=#" + POLL_SCHEDULER;
+    }
+
+    /**
+     * How many mailboxes may poll at the same time (the shared scheduler's threads, fewer if there are fewer
+     * mailboxes): {@code max(8, 2 × cores)}. A poll that drains a backlog holds its thread until the Inbox is empty;
+     * a mailbox whose poll is due while all are busy polls when one is free.
+     */
+    static int pollThreads() {
+        return Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
     }
 
     static String graphEndpointUri(ConnectionConfig cc) {

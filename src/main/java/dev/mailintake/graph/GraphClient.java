@@ -18,6 +18,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.http.HttpMethods;
 import org.apache.camel.Message;
 import org.apache.camel.Producer;
 import org.apache.camel.support.UnitOfWorkHelper;
@@ -90,6 +91,25 @@ public final class GraphClient {
         return execute(method, url, payload, in -> {
             byte[] bytes = in == null ? new byte[0] : in.readAllBytes();
             return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
+        });
+    }
+
+    /**
+     * POST or PATCH with a JSON body whose answer is not needed (a move, a PATCH of categories): the body is read to
+     * its end, so the connection is reused, but not parsed.
+     */
+    public void sendIgnoringAnswer(String method, String url, Object body) {
+        String payload;
+        try {
+            payload = json.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        execute(method, url, payload, in -> {
+            if (in != null) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            return Boolean.TRUE;
         });
     }
 
@@ -215,7 +235,9 @@ public final class GraphClient {
             throws IOException {
         Message in = exchange.getIn();
         in.setHeader(Exchange.HTTP_URI, url);
-        in.setHeader(Exchange.HTTP_METHOD, method);
+        // the enum camel-http reads (HttpMethodHelper): a String would go through the type converter's enum lookup,
+        // a scan of the converter registry on every request
+        in.setHeader(Exchange.HTTP_METHOD, HttpMethods.valueOf(method));
         in.setHeader("Authorization", "Bearer " + token.value());
         in.setHeader("Prefer", PREFER_IMMUTABLE_IDS);
         in.setHeader("Accept", "application/json");

@@ -147,7 +147,7 @@ public final class GraphMailbox implements MailboxGateway {
         Set<String> categories = new LinkedHashSet<>(ref.categories());
         if (categories.add(CATEGORY_PREFIX + reason)) {
             try {
-                client.send("PATCH", messageUrl(ref), Map.of("categories", List.copyOf(categories)));
+                client.sendIgnoringAnswer("PATCH", messageUrl(ref), Map.of("categories", List.copyOf(categories)));
             } catch (GraphException e) {
                 if (e.status() != 404) {
                     throw e;
@@ -159,7 +159,7 @@ public final class GraphMailbox implements MailboxGateway {
 
     private void move(MessageRef ref, String folderId, String what) {
         try {
-            client.send("POST", messageUrl(ref) + "/move", Map.of("destinationId", folderId));
+            client.sendIgnoringAnswer("POST", messageUrl(ref) + "/move", Map.of("destinationId", folderId));
         } catch (GraphException e) {
             if (e.status() == 404 && "ErrorItemNotFound".equals(e.code())) {
                 LOG.warn("mailbox '{}': message {} is no longer in the mailbox; nothing to move to {}", config.name(),

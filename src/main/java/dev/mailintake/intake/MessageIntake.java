@@ -44,8 +44,12 @@ public final class MessageIntake {
     /** Exchange property: the message may have reached the target before (a crash between handing it over and the
      * ledger); {@code possibleDuplicate} in the metadata and header {@code MailIntakePossibleDuplicate}. */
     static final String POSSIBLE_DUPLICATE = "MailIntakePossibleDuplicate";
+    /** Whether the poll's listing found any message (exchange property; the route splits only then). */
+    static final String LISTED = "MailIntakeListed";
     /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
     static final String CONTENT = "MailIntakeContent";
+    /** The ledger had no entry for the message's key when it was claimed (exchange property; an INSERT is likely). */
+    static final String UNRECORDED = "MailIntakeUnrecorded";
     public static final String DELIVER = "deliver";
     public static final String MOVE = "move";
     public static final String POISON = "delivery keeps failing";
@@ -102,7 +106,9 @@ public final class MessageIntake {
         });
         mb.gateway().prepare();
         Iterator<MessageRef> refs = progress.counting(mb.gateway().listNew(mb.config().maxMessagesPerPoll()));
-        refs.hasNext(); // reads the first page now: an unauthorized connection shows here, not inside the split
+        // reads the first page now: an unauthorized connection shows here, not inside the split; an empty Inbox skips
+        // the split (the route's filter)
+        exchange.setProperty(LISTED, refs.hasNext());
         if (mb.status().polled(clock.instant())) {
             LOG.info("mailbox '{}': resumed, its connection is authorized again", mailbox);
         }
@@ -137,6 +143,7 @@ public final class MessageIntake {
         String action = DELIVER;
         LedgerEntry entry = ledger.find(ref.mailbox(), ref.key()).orElse(null);
         if (entry == null) {
+            exchange.setProperty(UNRECORDED, Boolean.TRUE);
             List<LedgerEntry> twins = ledger.twins(ref.mailbox(), ref.key(), ref.internetMessageId());
             if (!twins.isEmpty()) {
                 exchange.setProperty(TWINS, twins);
@@ -291,7 +298,9 @@ public final class MessageIntake {
         if (exchange.getProperty(POSSIBLE_DUPLICATE, false, Boolean.class)) {
             meta.put("possibleDuplicate", true);
         }
-        ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId());
+        // a new message's first ledger write is an INSERT; the delivery then updates that row
+        ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(),
+                exchange.getProperty(UNRECORDED, false, Boolean.class));
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
                 exchange.getProperty(CONTENT, Ledger.Content.class));

@@ -53,8 +53,19 @@ public final class Ledger {
 
     public void recordDelivered(String mailbox, String key, String internetMessageId, String location,
                                 Content content) {
+        recordDelivered(mailbox, key, internetMessageId, location, content, false);
+    }
+
+    /**
+     * @param probablyNew the caller found no entry for this key when it claimed the message: try the INSERT first (one
+     *                    statement instead of an UPDATE that finds nothing and then the INSERT); if the row exists
+     *                    after all, the INSERT fails and the UPDATE records it, as when {@code false}
+     */
+    public void recordDelivered(String mailbox, String key, String internetMessageId, String location,
+                                Content content, boolean probablyNew) {
         long now = clock.millis();
-        upsert(mailbox, key, internetMessageId,
+        Upsert write = probablyNew ? this::insertOrUpdate : this::upsert;
+        write.run(mailbox, key, internetMessageId,
                 "UPDATE mi_ledger SET state = 'DELIVERED', reason = NULL, delivered_at = ?, updated_at = ?, location = ?,"
                         + " content_sha256 = ?, content_size = ? WHERE mailbox = ? AND message_key = ?",
                 new Object[] {now, now, location, content.sha256(), content.size(), mailbox, key},
@@ -63,8 +74,14 @@ public final class Ledger {
 
     /** About to hand the message to the target (see {@link LedgerState#DELIVERING}); keeps a failure count. */
     public void recordDelivering(String mailbox, String key, String internetMessageId) {
+        recordDelivering(mailbox, key, internetMessageId, false);
+    }
+
+    /** @param probablyNew as for {@link #recordDelivered(String, String, String, String, Content, boolean)} */
+    public void recordDelivering(String mailbox, String key, String internetMessageId, boolean probablyNew) {
         long now = clock.millis();
-        upsert(mailbox, key, internetMessageId,
+        Upsert write = probablyNew ? this::insertOrUpdate : this::upsert;
+        write.run(mailbox, key, internetMessageId,
                 "UPDATE mi_ledger SET state = 'DELIVERING', updated_at = ? WHERE mailbox = ? AND message_key = ?",
                 new Object[] {now, mailbox, key},
                 LedgerState.DELIVERING, null, 0, null, null, null, Content.UNKNOWN);
@@ -128,6 +145,13 @@ public final class Ledger {
         }
     }
 
+    @FunctionalInterface
+    private interface Upsert {
+        void run(String mailbox, String key, String internetMessageId, String updateSql, Object[] updateArgs,
+                 LedgerState state, String reason, int attempts, Long firstFailure, Long deliveredAt, String location,
+                 Content content);
+    }
+
     private void upsert(String mailbox, String key, String internetMessageId, String updateSql, Object[] updateArgs,
                         LedgerState state, String reason, int attempts, Long firstFailure, Long deliveredAt,
                         String location, Content content) {
@@ -135,6 +159,14 @@ public final class Ledger {
         if (update(updateSql, updateArgs) > 0) {
             return;
         }
+        insertOrUpdate(mailbox, key, internetMessageId, updateSql, updateArgs, state, reason, attempts, firstFailure,
+                deliveredAt, location, content);
+    }
+
+    /** Insert; if that fails (the row exists: a race, or an entry the caller did not expect), update. */
+    private void insertOrUpdate(String mailbox, String key, String internetMessageId, String updateSql,
+                                Object[] updateArgs, LedgerState state, String reason, int attempts, Long firstFailure,
+                                Long deliveredAt, String location, Content content) {
         try (Connection c = dataSource.getConnection();
              PreparedStatement ps = c.prepareStatement("INSERT INTO mi_ledger (" + COLUMNS + ", updated_at)"
                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {

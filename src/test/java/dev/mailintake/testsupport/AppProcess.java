@@ -45,10 +45,16 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts {@code MailIntakeApplication args…} in {@code workDir} with the extra environment {@code env}. */
     public static AppProcess start(Path workDir, Map<String, String> env, String... args) {
+        return start(workDir, env, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), args);
+    }
+
+    /** The same with these JVM options instead of the tests' ({@code -Xmx256m -XX:TieredStopAtLevel=1}). */
+    public static AppProcess start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args) {
         String classPath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
                 .filter(p -> !p.endsWith("test-classes")).collect(Collectors.joining(java.io.File.pathSeparator));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classPath, MailIntakeApplication.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", classPath, MailIntakeApplication.class.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("MAILINTAKE_") || k.startsWith("CAMEL_"));
