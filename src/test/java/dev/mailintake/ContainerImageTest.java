@@ -243,6 +243,9 @@ class ContainerImageTest {
         Result write = run(List.of("podman", "exec", container, "touch", "/app/x"));
         assertThat(write.code).isNotZero();
 
+        // the user route's scheduler fires a second after the start; the import may have been quicker
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+                run(List.of("podman", "logs", container)).output.contains("user route from /config/routes is running"));
         String logs = run(List.of("podman", "logs", container)).output;
         assertThat(logs).contains("Properties location: file:/config/application.properties")
                 .contains("user route from /config/routes is running")
