@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.intake.Mailboxes;
+import dev.mailintake.testsupport.AppProcess;
 import dev.mailintake.testsupport.Fault;
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
@@ -15,17 +16,13 @@ import dev.mailintake.testsupport.TestSecrets;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -146,26 +143,19 @@ class CheckCommandTest {
     void whileTheApplicationHoldsTheEmbeddedStoreTheRunningInstanceAnswers() throws Exception {
         Map<String, String> s = settings();
         s.put(K + "enabled", "false"); // nothing imported while the check runs
-        s.put("camel.management.port", String.valueOf(freePort()));
-        Path config = tmp.resolve("application.properties");
-        Files.writeString(config, Files.readString(Path.of("application.properties"), StandardCharsets.UTF_8) + "\n"
-                + s.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue()).collect(Collectors.joining("\n"))
-                + "\n", StandardCharsets.UTF_8);
+        s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
+        Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
         // the running application: a JVM of its own, holding the H2 store
-        Process running = java(MailIntakeApplication.class.getName(), "--config", config.toString());
-        try {
+        try (AppProcess running = AppProcess.start(tmp, Map.of(), "--config", config.toString())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(tmp.resolve("data").resolve("store.mv.db"))
                     && portOpen(Integer.parseInt(s.get("camel.management.port"))));
-            Process check = java(MailIntakeApplication.class.getName(), "check", "--config", config.toString());
-            String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(check.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(check.exitValue()).as(out).isZero();
+            AppProcess check = AppProcess.start(tmp, Map.of(), "check", "--config", config.toString());
+            int exit = check.waitFor(60);
+            String out = String.join("\n", check.lines());
+            assertThat(exit).as(out).isZero();
             assertThat(out).contains("(checked by the running Mail Intake, which holds the store)")
                     .containsPattern("PASS  mailbox +invoices +mailbox +\\(disabled, checked anyway\\) Inbox holds 1")
                     .contains("Mail Intake check: 4 checks passed, 0 failed");
-        } finally {
-            running.destroy();
-            running.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
@@ -178,30 +168,11 @@ class CheckCommandTest {
         throw new AssertionError("no " + check + " result for " + name + " in " + report);
     }
 
-    /** The application's main class path (not the tests', so the shipped logback.xml applies). */
-    private Process java(String... args) throws IOException {
-        String classPath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .filter(p -> !p.endsWith("test-classes")).collect(Collectors.joining(java.io.File.pathSeparator));
-        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", classPath));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile())
-                .redirectError(tmp.resolve("stderr-" + args.length + ".log").toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("MAILINTAKE_"));
-        return pb.start();
-    }
-
     private static boolean portOpen(int port) {
         try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
             return true;
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

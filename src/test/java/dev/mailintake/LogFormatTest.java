@@ -5,27 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.testsupport.AppProcess;
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
 import dev.mailintake.testsupport.Mimes;
 import dev.mailintake.testsupport.TestApp;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,16 +29,12 @@ class LogFormatTest {
     @TempDir
     Path tmp;
     private GraphFake fake;
-    private Process app;
-    private final List<String> lines = new CopyOnWriteArrayList<>();
+    private AppProcess app;
 
     @AfterEach
-    void tearDown() throws Exception {
+    void tearDown() {
         if (app != null) {
-            app.destroy();
-            if (!app.waitFor(30, TimeUnit.SECONDS)) {
-                app.destroyForcibly();
-            }
+            app.close();
         }
         if (fake != null) {
             fake.close();
@@ -62,10 +48,10 @@ class LogFormatTest {
         box.addMessage("inbox", Mimes.pdfMessage("<j@example.com>", "j", 200), Instant.parse("2026-11-20T08:00:00Z"));
         start(Map.of("MAILINTAKE_LOG_FORMAT", "json"));
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> lines.stream().anyMatch(l -> l.contains("imported message")));
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.lines().stream().anyMatch(l -> l.contains("imported message")));
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> parsed = new ArrayList<>();
-        for (String line : lines) {
+        for (String line : app.lines()) {
             assertThat(line).as("every line is one JSON object").startsWith("{").endsWith("}");
             parsed.add(json.readTree(line));
         }
@@ -86,46 +72,19 @@ class LogFormatTest {
         box.addMessage("inbox", Mimes.pdfMessage("<t@example.com>", "t", 200), Instant.parse("2026-11-20T08:00:00Z"));
         start(Map.of());
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> lines.stream().anyMatch(l -> l.contains("imported message")));
-        String imported = lines.stream().filter(l -> l.contains("imported message")).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(60)).until(() -> app.lines().stream().anyMatch(l -> l.contains("imported message")));
+        String imported = app.lines().stream().filter(l -> l.contains("imported message")).findFirst().orElseThrow();
         assertThat(imported).matches("\\d{4}-\\d\\d-\\d\\dT\\S+ INFO  \\[.*\\] dev\\.mailintake\\.intake\\.MessageIntake - \\[invoices\\]"
                 + " mailbox 'invoices': imported message .*");
-        assertThat(lines).noneMatch(l -> l.startsWith("{"));
+        assertThat(app.lines()).noneMatch(l -> l.startsWith("{"));
     }
 
     /** The real application in a JVM of its own, on the project's application.properties plus the test's settings. */
-    private void start(Map<String, String> env) throws IOException {
+    private void start(Map<String, String> env) {
         Map<String, String> settings = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("out"));
-        settings.put("camel.management.port", String.valueOf(freePort()));
-        settings.put("mailintake.admin.port", String.valueOf(freePort()));
-        Path config = tmp.resolve("application.properties");
-        String own = Files.readString(Path.of("application.properties"), StandardCharsets.UTF_8);
-        Files.writeString(config, own + "\n" + settings.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
-                .collect(Collectors.joining("\n")) + "\n", StandardCharsets.UTF_8);
-        String classPath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-                .filter(p -> !p.endsWith("test-classes")).collect(Collectors.joining(java.io.File.pathSeparator));
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath, MailIntakeApplication.class.getName(), "--config", config.toString())
-                .directory(tmp.toFile()).redirectErrorStream(true);
-        pb.environment().remove("MAILINTAKE_LOG_FORMAT");
-        pb.environment().putAll(env);
-        app = pb.start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(app.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, "app-output");
-        reader.setDaemon(true);
-        reader.start();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        settings.put("camel.management.port", String.valueOf(AppProcess.freePort()));
+        settings.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
+        Path config = AppProcess.configFile(tmp.resolve("application.properties"), settings);
+        app = AppProcess.start(tmp, env, "--config", config.toString());
     }
 }
