@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.testsupport.AppProcess;
 import dev.mailintake.testsupport.Fault;
 import dev.mailintake.testsupport.FakeMailbox;
