@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.cluster.CamelClusterService;
-import org.apache.camel.cluster.CamelClusterView;
 import org.apache.camel.component.file.cluster.FileLockClusterService;
 import org.apache.camel.component.zookeeper.cluster.ZooKeeperClusterService;
 import org.slf4j.Logger;
@@ -27,17 +26,25 @@ public final class Cluster {
     /** How often this instance tells the store it lives and what it owns. */
     private static final Duration HEARTBEAT = Duration.ofSeconds(5);
 
+    /** How often this instance evens out the mailboxes with the others ({@link Rebalancer}). */
+    private static final Duration REBALANCE = Duration.ofSeconds(5);
+
     private final ClusterConfig config;
     private final Instances instances;
+    private final java.time.Clock clock;
     private final String host;
     private CamelClusterService service;
     private ScheduledExecutorService heartbeat;
+    private ScheduledExecutorService rebalancing;
     private final java.util.Set<String> namespaces = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Mailbox namespace → route id: what the rebalancer may hand over. */
+    private final java.util.Map<String, String> mailboxRoutes = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile List<Instances.Instance> others = List.of();
 
-    public Cluster(ClusterConfig config, Instances instances) {
+    public Cluster(ClusterConfig config, Instances instances, java.time.Clock clock) {
         this.config = config;
         this.instances = instances;
+        this.clock = clock;
         String h;
         try {
             h = java.net.InetAddress.getLocalHost().getHostName();
@@ -83,6 +90,12 @@ public final class Cluster {
         return service == null ? uri : "master:" + PREFIX + namespace + ":" + uri;
     }
 
+    /** A mailbox's route consumer ({@link #owned}), which the instances even out among themselves. */
+    public String ownedMailbox(String namespace, String routeId, String uri) {
+        mailboxRoutes.put(namespace, routeId);
+        return owned(namespace, uri);
+    }
+
     /**
      * Before the routes start: alone on a store means alone — another instance without a cluster service (or any
      * instance, when this one has none) would import the same mailboxes. Then the heartbeat starts.
@@ -112,6 +125,20 @@ public final class Cluster {
                 LOG.warn("cannot record this instance's heartbeat: {}", e.getMessage());
             }
         }, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+        // ZooKeeper only: Camel 4.18's file-lock view, started again after a stop, trips over the lock it released
+        // (a logged ClosedChannelException) — and the file lock is for two processes on one host anyway
+        if (config.service() == ClusterConfig.Service.ZOOKEEPER && !mailboxRoutes.isEmpty()) {
+            Rebalancer rebalancer = new Rebalancer(camel, config.service().name(), mailboxRoutes, clock);
+            rebalancing = camel.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "rebalance");
+            rebalancing.scheduleWithFixedDelay(() -> {
+                try {
+                    rebalancer.round(namespaces.stream().filter(this::owns).collect(java.util.stream.Collectors
+                            .toSet()), this.others);
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot even out the mailboxes with the other instances: {}", e.getMessage());
+                }
+            }, REBALANCE.toMillis(), REBALANCE.toMillis(), TimeUnit.MILLISECONDS);
+        }
         if (config.clustered()) {
             LOG.info("instance {} joins the {} cluster service; instances seen on the store: {}", config.instanceId(),
                     config.service().name().toLowerCase(), others.stream().map(Instances.Instance::id).toList());
@@ -120,6 +147,9 @@ public final class Cluster {
 
     /** A clean stop: off the store's instance list. */
     public void stop() {
+        if (rebalancing != null) {
+            rebalancing.shutdownNow();
+        }
         if (heartbeat != null) {
             heartbeat.shutdownNow();
             try {
@@ -140,7 +170,9 @@ public final class Cluster {
 
     /** Whether this instance runs the namespace's route now (always, when not clustered). */
     public boolean owns(String namespace) {
-        return view(namespace).map(v -> v.getLocalMember().isLeader()).orElse(service == null);
+        // isLeader, not getView: getView takes a reference on the view, which would keep it (and its leadership)
+        // alive after its route stopped
+        return service == null || service.isLeader(PREFIX + namespace);
     }
 
     /**
@@ -154,14 +186,4 @@ public final class Cluster {
         return others.stream().filter(o -> o.owns().contains(namespace)).map(Instances.Instance::id).findFirst();
     }
 
-    private Optional<CamelClusterView> view(String namespace) {
-        if (service == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(service.getView(PREFIX + namespace));
-        } catch (Exception e) {
-            return Optional.empty();
-        }
-    }
 }

@@ -1,0 +1,122 @@
+package dev.mailintake.ops;
+
+import dev.mailintake.store.Instances;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.CamelContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Evens out the mailboxes among the instances of a cluster. Camel's file-lock and ZooKeeper cluster services give a
+ * namespace to the instance that asks first and keep it there, so the instance that started first — or stayed up
+ * while the other one restarted — would own every mailbox. Each round this instance compares what it owns with the
+ * others' heartbeats: owning more than its share ({@code ceil(mailboxes / instances)}) while another instance owns
+ * less than its own, it hands the surplus over. It stops an idle mailbox's route (Camel's master consumer then
+ * releases the namespace and a standby instance's master consumer takes it), and starts it again — now standing by
+ * — once another instance's heartbeat shows the mailbox, or after {@link #HANDOVER_TIMEOUT}. A handover is a
+ * failover without the wait: the ledger's claims keep it exactly-once. One wave at a time, each instance deciding
+ * only about what it owns, so two instances never hand the same mailbox back and forth.
+ */
+final class Rebalancer {
+    private static final Logger LOG = LoggerFactory.getLogger(Rebalancer.class);
+    /** How long a mailbox waits for another owner before this instance runs it again. */
+    static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(30);
+    /** At most this many mailboxes handed over per round (a route stops in milliseconds between polls). */
+    private static final int MAX_PER_ROUND = 50;
+
+    private final CamelContext camel;
+    private final String clusterService;
+    /** Mailbox namespace → its route's id. */
+    private final Map<String, String> routes;
+    private final Clock clock;
+    /** Handed over, not yet seen elsewhere: namespace → when. Only the rebalancing thread touches it. */
+    private final Map<String, Instant> handingOver = new LinkedHashMap<>();
+    /** The instances seen in the previous round: a peer counts from its second round (its routes have started). */
+    private Set<String> seenBefore = Set.of();
+
+    Rebalancer(CamelContext camel, String clusterService, Map<String, String> routes, Clock clock) {
+        this.camel = camel;
+        this.clusterService = clusterService;
+        this.routes = Map.copyOf(routes);
+        this.clock = clock;
+    }
+
+    /**
+     * One round.
+     *
+     * @param owned  the namespaces this instance leads now
+     * @param others the other live instances' last heartbeats
+     */
+    void round(Set<String> owned, List<Instances.Instance> others) {
+        Instant now = clock.instant();
+        handingOver.entrySet().removeIf(h -> {
+            boolean taken = others.stream().anyMatch(o -> o.owns().contains(h.getKey()));
+            if (!taken && now.isBefore(h.getValue().plus(HANDOVER_TIMEOUT))) {
+                return false;
+            }
+            start(h.getKey(), taken);
+            return true;
+        });
+        List<Instances.Instance> peers = others.stream().filter(o -> o.clusterService().equals(clusterService)
+                && seenBefore.contains(o.id())).toList();
+        seenBefore = others.stream().map(Instances.Instance::id).collect(java.util.stream.Collectors.toSet());
+        if (!handingOver.isEmpty() || peers.isEmpty()) {
+            return;
+        }
+        int total = routes.size();
+        int instances = peers.size() + 1;
+        int share = (total + instances - 1) / instances;
+        Set<String> mine = new HashSet<>(owned);
+        mine.retainAll(routes.keySet());
+        int surplus = mine.size() - share;
+        int deficit = peers.stream().mapToInt(p -> Math.max(0, total / instances
+                - (int) p.owns().stream().filter(routes::containsKey).count())).sum();
+        int handOver = Math.min(Math.min(surplus, deficit), MAX_PER_ROUND);
+        if (handOver <= 0) {
+            return;
+        }
+        LOG.info("this instance owns {} of {} mailboxes with {} instances running (share {}): handing {} over",
+                mine.size(), total, instances, share, handOver);
+        mine.stream().sorted(Comparator.reverseOrder())
+                .filter(ns -> camel.getInflightRepository().size(routes.get(ns)) == 0)
+                .limit(handOver)
+                .forEach(ns -> stop(ns, now));
+    }
+
+    /** Stops the handovers under way (the instance stops): their routes stay stopped. */
+    void clear() {
+        handingOver.clear();
+    }
+
+    private void stop(String namespace, Instant now) {
+        String route = routes.get(namespace);
+        try {
+            camel.getRouteController().stopRoute(route, 10, TimeUnit.SECONDS);
+            handingOver.put(namespace, now);
+        } catch (Exception e) {
+            LOG.warn("cannot hand {} over: {}", namespace, e.getMessage());
+            start(namespace, false);
+        }
+    }
+
+    private void start(String namespace, boolean taken) {
+        String route = routes.get(namespace);
+        try {
+            camel.getRouteController().startRoute(route);
+            LOG.info("{} {}; this instance stands by for it again", namespace, taken
+                    ? "is owned by another instance now" : "was not taken by another instance within "
+                    + HANDOVER_TIMEOUT.toSeconds() + " s");
+        } catch (Exception e) {
+            LOG.warn("cannot start the route {} again: {}", route, e.getMessage());
+        }
+    }
+}
