@@ -2,7 +2,10 @@ package dev.mailintake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mailintake.config.ClusterConfig;
+import dev.mailintake.config.ConfigKey;
 import dev.mailintake.config.ConfigLoader;
+import dev.mailintake.config.ConfigSchema;
 import dev.mailintake.config.MailIntakeConfig;
 import java.io.IOException;
 import java.io.StringReader;
@@ -12,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -25,8 +29,9 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * {@code deploy/kubernetes/}: every manifest parses and carries what the cluster and the operator need, and the probe
- * paths and ports, the scrape annotations and the admin Service agree with the application's application.properties.
+ * {@code deploy/kubernetes/}: every manifest parses and carries what the cluster and the operator need, the probe
+ * paths and ports, the scrape annotations and the admin Service agree with the application's application.properties,
+ * and the two replicas share the mailboxes through Leases their ServiceAccount may read and write.
  */
 class KubernetesManifestsTest {
     private static final Path DIR = Path.of("deploy", "kubernetes");
@@ -65,14 +70,17 @@ class KubernetesManifestsTest {
                     .collect(Collectors.toCollection(TreeSet::new));
         }
         assertThat(new TreeSet<>(list(BY_KIND.get("Kustomization").get("resources")))).isEqualTo(files);
-        assertThat(BY_KIND.keySet()).contains("ConfigMap", "Deployment", "PersistentVolumeClaim", "Secret", "Service");
+        assertThat(BY_KIND.keySet()).contains("ConfigMap", "Deployment", "PersistentVolumeClaim", "Secret", "Service",
+                "ServiceAccount", "Role", "RoleBinding");
     }
 
     @Test
-    void deploymentIsOneNonRootReplicaWithAReadOnlyRootFileSystem() {
+    void deploymentIsTwoNonRootReplicasWithAReadOnlyRootFileSystem() {
         Map<String, Object> d = BY_KIND.get("Deployment");
-        assertThat(get(d, "spec.replicas")).isEqualTo(1);
-        assertThat(str(d, "spec.strategy.type")).as("the H2 file and a ReadWriteOnce volume: never two pods").isEqualTo("Recreate");
+        assertThat(get(d, "spec.replicas")).as("two pods share the mailboxes through Leases").isEqualTo(2);
+        assertThat(str(d, "spec.strategy.type")).as("a second pod is safe: it waits for the Leases")
+                .isEqualTo("RollingUpdate");
+        assertThat(get(d, "spec.strategy.rollingUpdate.maxUnavailable")).isEqualTo(0);
         Map<String, Object> pod = map(get(d, "spec.template.spec"));
         assertThat(get(pod, "securityContext.runAsNonRoot")).isEqualTo(true);
         assertThat(((Number) get(pod, "securityContext.runAsUser")).intValue()).isEqualTo(10001);
@@ -100,7 +108,9 @@ class KubernetesManifestsTest {
         Map<String, Object> c = container();
         assertThat(str(c, "livenessProbe.httpGet.path")).isEqualTo("/observe/health/live");
         assertThat(str(c, "startupProbe.httpGet.path")).isEqualTo("/observe/health/live");
-        assertThat(str(c, "readinessProbe.httpGet.path")).isEqualTo("/observe/health/ready");
+        // Camel's Kubernetes cluster service counts only Ready pods as members: readiness must not follow the mailboxes'
+        // health, or one mailbox waiting for a sign-in would take every Lease from its pod
+        assertThat(str(c, "readinessProbe.httpGet.path")).isEqualTo("/observe/health/live");
         for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
             assertThat(containerPort(c, get(c, probe + ".httpGet.port"))).as(probe + " port").isEqualTo(management);
             assertThat(((Number) get(c, probe + ".timeoutSeconds")).intValue()).as(probe).isGreaterThanOrEqualTo(5);
@@ -137,10 +147,13 @@ class KubernetesManifestsTest {
     @Test
     void volumesSecretsAndConfigFitTogether() throws IOException {
         Map<String, Object> c = container();
-        // /data is the claim
-        assertThat(str(volume(mountedAt(c, "/data")), "persistentVolumeClaim.claimName"))
+        // /data is the pod's own (the spool), /data/out the claim both pods write the folder targets to
+        assertThat(volume(mountedAt(c, "/data"))).containsKey("emptyDir");
+        assertThat(str(volume(mountedAt(c, "/data/out")), "persistentVolumeClaim.claimName"))
                 .isEqualTo(str(BY_KIND.get("PersistentVolumeClaim"), "metadata.name"));
-        assertThat(list(get(BY_KIND.get("PersistentVolumeClaim"), "spec.accessModes"))).containsExactly("ReadWriteOnce");
+        assertThat(list(get(BY_KIND.get("PersistentVolumeClaim"), "spec.accessModes"))).containsExactly("ReadWriteMany");
+        assertThat(configMapProperties().getProperty("mailintake.mailboxes.invoices.target").trim())
+                .startsWith("folder:/data/out/");
         // /config is the ConfigMap: application.properties and routes/
         Map<String, Object> config = volume(mountedAt(c, "/config"));
         assertThat(str(config, "configMap.name")).isEqualTo(str(BY_KIND.get("ConfigMap"), "metadata.name"));
@@ -164,7 +177,7 @@ class KubernetesManifestsTest {
         Map<String, Object> secret = BY_KIND.get("Secret");
         assertThat(str(secretVolume, "secret.secretName")).isEqualTo(str(secret, "metadata.name"));
         Map<String, Object> values = map(secret.get("stringData"));
-        assertThat(values).containsKeys("client-secret", "store-key", "admin-password");
+        assertThat(values).containsKeys("client-secret", "store-key", "admin-password", "store-password");
         values.forEach((k, v) -> assertThat((String) v).as("a template: " + k).startsWith("REPLACE_ME"));
         List<String> files = new ArrayList<>();
         for (Object e : list(c.get("env"))) {
@@ -174,7 +187,7 @@ class KubernetesManifestsTest {
             }
         }
         files.add(configMapProperties().getProperty("mailintake.connections.contoso.client-secret-file").trim());
-        assertThat(files).hasSize(3);
+        assertThat(files).hasSize(4);
         for (String f : files) {
             assertThat(f).startsWith(secretsAt + "/");
             assertThat(values).containsKey(f.substring(secretsAt.length() + 1));
@@ -201,10 +214,73 @@ class KubernetesManifestsTest {
         }
         props.put("mailintake.admin.password", "from-the-secret");
         props.put("mailintake.connections.contoso.client-secret-file", secretFile.toString());
+        // what the downward API gives the pod (env of the Deployment, checked below)
+        props.put("mailintake.cluster.kubernetes.namespace", "mail");
+        props.put("mailintake.cluster.kubernetes.pod-name", "mail-intake-7d9f8c6b5-x2x4q");
         MailIntakeConfig config = new ConfigLoader(props).load();
         assertThat(config.mailboxes()).containsKey("invoices");
         assertThat(config.dataDir()).isEqualTo(Path.of("/data"));
         assertThat(config.admin().host()).isEqualTo("0.0.0.0");
+        assertThat(config.store().url()).startsWith("jdbc:postgresql://");
+        assertThat(config.cluster().service()).isEqualTo(ClusterConfig.Service.KUBERNETES);
+        assertThat(config.cluster().instanceId()).isEqualTo("mail-intake-7d9f8c6b5-x2x4q");
+    }
+
+    @Test
+    void thePodsAreTheClusterMembersAndTheirServiceAccountMayDoWhatTheLeasesNeed() throws IOException {
+        Map<String, Object> d = BY_KIND.get("Deployment");
+        Map<String, Object> pod = map(get(d, "spec.template.spec"));
+        // the labels Camel lists the members by are the pods' labels (the ConfigMap's value, else the default)
+        Properties config = configMapProperties();
+        String labels = Optional.ofNullable(config.getProperty("mailintake.cluster.kubernetes.labels")).map(String::trim)
+                .orElse(ConfigSchema.find(ConfigKey.Scope.GLOBAL, "cluster.kubernetes.labels").orElseThrow().dflt());
+        Map<String, String> members = new HashMap<>();
+        for (String pair : labels.split(",")) {
+            String[] kv = pair.trim().split("=", 2);
+            members.put(kv[0], kv[1]);
+        }
+        Map<String, Object> podLabels = map(get(d, "spec.template.metadata.labels"));
+        assertThat(podLabels).containsAllEntriesOf(members);
+        assertThat(map(get(d, "spec.selector.matchLabels"))).containsAllEntriesOf(members);
+        // the pod's name and namespace from the downward API
+        Map<String, String> fieldRefs = new HashMap<>();
+        for (Object e : list(container().get("env"))) {
+            Map<String, Object> var = map(e);
+            if (var.get("valueFrom") != null) {
+                fieldRefs.put((String) var.get("name"), str(var, "valueFrom.fieldRef.fieldPath"));
+            }
+        }
+        assertThat(fieldRefs).containsEntry("POD_NAME", "metadata.name")
+                .containsEntry("MAILINTAKE_CLUSTER_KUBERNETES_NAMESPACE", "metadata.namespace");
+        assertThat(new dev.mailintake.config.EnvironmentKeys().properties(Map.of(
+                "MAILINTAKE_CLUSTER_KUBERNETES_NAMESPACE", "mail"), Set.of(), new ArrayList<>()))
+                .containsEntry("mailintake.cluster.kubernetes.namespace", "mail");
+        // the ServiceAccount, bound to a Role that grants what KubernetesClusterService calls
+        Map<String, Object> account = BY_KIND.get("ServiceAccount");
+        assertThat(pod.get("serviceAccountName")).isEqualTo(str(account, "metadata.name"));
+        assertThat(pod.get("automountServiceAccountToken")).as("the token and the namespace file").isEqualTo(true);
+        Map<String, Object> binding = BY_KIND.get("RoleBinding");
+        Map<String, Object> role = BY_KIND.get("Role");
+        assertThat(str(binding, "roleRef.kind")).isEqualTo("Role");
+        assertThat(str(binding, "roleRef.name")).isEqualTo(str(role, "metadata.name"));
+        Map<String, Object> subject = map(list(binding.get("subjects")).get(0));
+        assertThat(subject).containsEntry("kind", "ServiceAccount").containsEntry("name", str(account, "metadata.name"));
+        // NativeLeaseResourceManager: get, create, update (with the resourceVersion) a Lease; the controller: list pods
+        assertThat(verbs(role, "coordination.k8s.io", "leases")).contains("get", "create", "update");
+        assertThat(verbs(role, "", "pods")).contains("list").doesNotContain("create", "update", "patch", "delete");
+        assertThat(verbs(role, "", "secrets")).as("no secrets").isEmpty();
+    }
+
+    /** The verbs {@code role} grants on {@code resource} of {@code apiGroup}. */
+    private static Set<String> verbs(Map<String, Object> role, String apiGroup, String resource) {
+        Set<String> verbs = new TreeSet<>();
+        for (Object r : list(role.get("rules"))) {
+            Map<String, Object> rule = map(r);
+            if (list(rule.get("apiGroups")).contains(apiGroup) && list(rule.get("resources")).contains(resource)) {
+                list(rule.get("verbs")).forEach(v -> verbs.add((String) v));
+            }
+        }
+        return verbs;
     }
 
     // ------------------------------------------------------------------ helpers

@@ -179,13 +179,7 @@ public final class ConfigLoader {
     }
 
     private ClusterConfig cluster(Settings global, StoreConfig store, Path dataDir) {
-        boolean kubernetes = global.text("cluster.service").equalsIgnoreCase("kubernetes");
-        if (kubernetes) {
-            global.problem("cluster.service", "kubernetes (Leases) is not in this build yet; in Kubernetes use"
-                    + " zookeeper, or one replica with none");
-        }
-        ClusterConfig.Service service = kubernetes ? ClusterConfig.Service.NONE
-                : global.choice("cluster.service", ClusterConfig.Service.class);
+        ClusterConfig.Service service = global.choice("cluster.service", ClusterConfig.Service.class);
         Optional<Path> root = global.path("cluster.file.root");
         if (service == ClusterConfig.Service.FILE && root.isEmpty()) {
             global.problem("cluster.file.root", "missing; give a directory every instance sees (one host, or a shared"
@@ -203,9 +197,81 @@ public final class ConfigLoader {
                     + " share a PostgreSQL store; set mailintake.store.url=jdbc:postgresql://… (the embedded H2 store"
                     + " allows one process)");
         }
-        String id = global.optional("cluster.instance-id").orElseGet(() -> localHostName() + ":"
-                + dataDir.toAbsolutePath().normalize());
-        return new ClusterConfig(service, root, nodes, id, global.duration("cluster.claim-lease"));
+        Optional<ClusterConfig.Kubernetes> kubernetes = service == ClusterConfig.Service.KUBERNETES
+                ? Optional.of(kubernetes(global)) : Optional.empty();
+        String id = global.optional("cluster.instance-id").orElseGet(() -> kubernetes
+                .map(ClusterConfig.Kubernetes::podName)
+                .orElseGet(() -> localHostName() + ":" + dataDir.toAbsolutePath().normalize()));
+        return new ClusterConfig(service, root, nodes, kubernetes, id, global.duration("cluster.claim-lease"));
+    }
+
+    /** The service account's namespace file of every pod (unless automountServiceAccountToken is false). */
+    static final Path POD_NAMESPACE_FILE = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+    /** A DNS-1123 label (namespace) and subdomain (pod name). */
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    private static final Pattern DNS_SUBDOMAIN = Pattern.compile("(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+    /** A label's name (optionally {@code prefix/}) and value. */
+    private static final Pattern LABEL_NAME = Pattern.compile("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+    private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+
+    private ClusterConfig.Kubernetes kubernetes(Settings global) {
+        String namespace = global.optional("cluster.kubernetes.namespace").orElseGet(() -> {
+            try {
+                return Files.readString(POD_NAMESPACE_FILE, StandardCharsets.UTF_8).trim();
+            } catch (java.io.IOException | RuntimeException e) {
+                global.problem("cluster.kubernetes.namespace", "missing, and " + POD_NAMESPACE_FILE + " cannot be read"
+                        + " (not in a pod, or automountServiceAccountToken: false); give the pods' namespace, e.g. from"
+                        + " the downward API (fieldRef metadata.namespace into MAILINTAKE_CLUSTER_KUBERNETES_NAMESPACE)");
+                return "default";
+            }
+        });
+        if (!DNS_LABEL.matcher(namespace).matches()) {
+            global.problem("cluster.kubernetes.namespace", "'" + namespace + "' is not a Kubernetes namespace name"
+                    + " (lower-case letters, digits and '-', at most 63)");
+        }
+        String podName = global.optional("cluster.kubernetes.pod-name")
+                .or(() -> Optional.ofNullable(System.getenv("POD_NAME")).filter(v -> !v.isBlank()))
+                .or(() -> Optional.ofNullable(System.getenv("HOSTNAME")).filter(v -> !v.isBlank()))
+                .map(String::trim).orElse("");
+        if (podName.isEmpty()) {
+            global.problem("cluster.kubernetes.pod-name", "missing, and neither POD_NAME nor HOSTNAME is set; give this"
+                    + " pod's name (the downward API's fieldRef metadata.name into POD_NAME)");
+        } else if (!DNS_SUBDOMAIN.matcher(podName).matches()) {
+            global.problem("cluster.kubernetes.pod-name", "'" + podName + "' is not a pod name (lower-case letters,"
+                    + " digits, '-' and '.')");
+        }
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (String pair : global.text("cluster.kubernetes.labels").split(",")) {
+            String p = pair.trim();
+            int eq = p.indexOf('=');
+            String name = eq < 0 ? p : p.substring(0, eq).trim();
+            String value = eq < 0 ? "" : p.substring(eq + 1).trim();
+            int slash = name.lastIndexOf('/');
+            boolean nameOk = LABEL_NAME.matcher(name.substring(slash + 1)).matches()
+                    && (slash < 0 || DNS_SUBDOMAIN.matcher(name.substring(0, slash)).matches());
+            if (eq < 0 || !nameOk || !LABEL_VALUE.matcher(value).matches()) {
+                global.problem("cluster.kubernetes.labels", "'" + p + "' is not a label name=value; give the pods'"
+                        + " labels as name=value[,name=value…], e.g. app.kubernetes.io/name=mail-intake");
+            } else {
+                labels.put(name, value);
+            }
+        }
+        Optional<URI> masterUrl = global.optional("cluster.kubernetes.master-url")
+                .map(v -> global.url("cluster.kubernetes.master-url", v));
+        Duration lease = global.duration("cluster.kubernetes.lease-duration");
+        Duration renew = global.duration("cluster.kubernetes.renew-deadline");
+        Duration retry = global.duration("cluster.kubernetes.retry-period");
+        if (lease.compareTo(renew) <= 0) {
+            global.problem("cluster.kubernetes.lease-duration", Units.format(lease) + " must be longer than"
+                    + " cluster.kubernetes.renew-deadline (" + Units.format(renew) + "): a new holder must wait until"
+                    + " the old one has stopped");
+        }
+        if (renew.toMillis() <= ClusterConfig.Kubernetes.JITTER * retry.toMillis()) {
+            global.problem("cluster.kubernetes.renew-deadline", Units.format(renew) + " must be longer than 1.2 ×"
+                    + " cluster.kubernetes.retry-period (" + Units.format(retry) + "): a holder renews once per retry"
+                    + " period (with up to 20 % jitter)");
+        }
+        return new ClusterConfig.Kubernetes(namespace, podName, Map.copyOf(labels), masterUrl, lease, renew, retry);
     }
 
     private static String localHostName() {

@@ -103,15 +103,40 @@ public final class ConfigSchema {
                     + " spread over the instances and each moves to another one when its owner dies"
                     + " ([Several instances](#several-instances-scale-out))."
                     + " `none`: one instance per store; a second one on the same store is refused at start, naming the"
-                    + " other. `kubernetes` (Leases) is not in this build: in Kubernetes use `zookeeper`, or one"
-                    + " replica."),
+                    + " other. `file` and `zookeeper`: see their keys. `kubernetes`: a Lease per namespace in the pods'"
+                    + " Kubernetes namespace (camel-kubernetes' `KubernetesClusterService`; the"
+                    + " `cluster.kubernetes.*` keys; [deploy/kubernetes](operations.md#kubernetes))."),
             key(GLOBAL, "cluster.file.root", DIRECTORY, null, "`file`: a directory every instance sees (one host, or"
                     + " a shared volume with working file locks), one lock file per namespace (camel-file's"
                     + " `FileLockClusterService`)."),
             key(GLOBAL, "cluster.zookeeper.nodes", new Text("`host:port,…`"), null, "`zookeeper`: the ensemble"
                     + " (camel-zookeeper's `ZooKeeperClusterService`, base path `/mail-intake/cluster`, session timeout"
                     + " 10 s)."),
-            computed(GLOBAL, "cluster.instance-id", TEXT, "host name + `:` + data directory", "This instance's name"
+            computed(GLOBAL, "cluster.kubernetes.namespace", new Text("a Kubernetes namespace name"), "the pod's"
+                    + " namespace (`/var/run/secrets/kubernetes.io/serviceaccount/namespace`)", "`kubernetes`: the"
+                    + " namespace of the Leases (`mail-intake-mailintake-mailbox-<name>`,"
+                    + " `mail-intake-mailintake-refresh-tokens`) and of the member pods. One Mail Intake deployment per"
+                    + " namespace: the Leases are named after the mailboxes."),
+            computed(GLOBAL, "cluster.kubernetes.pod-name", new Text("a pod name"), "`POD_NAME`, else `HOSTNAME`"
+                    + " (environment)", "`kubernetes`: this pod's name, the Leases' holder identity. It must be the name"
+                    + " of a pod with `cluster.kubernetes.labels` (the downward API's `metadata.name`)."),
+            key(GLOBAL, "cluster.kubernetes.labels", new Text("`name=value,…`"), "app.kubernetes.io/name=mail-intake",
+                    "`kubernetes`: the labels of the member pods. A Lease's holder counts only while its pod has these"
+                    + " labels and is Running and Ready; a pod that is not among them never takes a Lease."),
+            computed(GLOBAL, "cluster.kubernetes.master-url", new Url(false), "in-cluster (the service account's"
+                    + " API server, token and CA)", "`kubernetes`: the API server, e.g. `https://10.0.0.1:443` (the"
+                    + " credentials then come from `~/.kube/config` or the service account, as for `kubectl`)."),
+            key(GLOBAL, "cluster.kubernetes.lease-duration", new Dur(ONE_SECOND), "15s", "`kubernetes`: a pod that"
+                    + " takes a Lease over waits this long before it starts the mailbox, so the old holder has stopped."
+                    + " Longer than `renew-deadline`."),
+            key(GLOBAL, "cluster.kubernetes.renew-deadline", new Dur(ONE_SECOND), "10s", "`kubernetes`: a holder"
+                    + " that could not renew its Lease (or read the member pods) for this long stops the mailbox."
+                    + " Longer than 1.2 × `retry-period`."),
+            key(GLOBAL, "cluster.kubernetes.retry-period", new Dur(ONE_SECOND), "5s", "`kubernetes`: how often each"
+                    + " instance reads each Lease and lists the member pods (each wait 1 to 1.2 times this): about"
+                    + " 2 × mailboxes × instances / `retry-period` API requests per second."),
+            computed(GLOBAL, "cluster.instance-id", TEXT, "host name + `:` + data directory (`kubernetes`: the pod"
+                    + " name)", "This instance's name"
                     + " among the others (status page, health `owner`, the store's `mi_instances`). Keep it stable"
                     + " across restarts."),
             key(GLOBAL, "cluster.claim-lease", new Dur(ONE_SECOND), "2m", "How long an instance's claim on a message"

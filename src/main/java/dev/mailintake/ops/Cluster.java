@@ -16,9 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This instance among the others on one store. Clustered, each mailbox's route and the refresh-tokens route are
- * {@code master:} routes of their own namespace on Camel's cluster service (a file lock or ZooKeeper), so mailboxes
- * spread over the instances and each fails over when its owner dies; alone ({@code none}), the instance refuses to
- * start while another one runs on the same store. Every instance keeps a heartbeat in the store.
+ * {@code master:} routes of their own namespace on Camel's cluster service (a file lock, ZooKeeper or Kubernetes
+ * Leases), so mailboxes spread over the instances and each fails over when its owner dies; alone ({@code none}), the
+ * instance refuses to start while another one runs on the same store. Every instance keeps a heartbeat in the store.
  */
 public final class Cluster {
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
@@ -73,6 +73,8 @@ public final class Cluster {
                 z.setConnectTimeout(Duration.ofSeconds(10).toMillis());
                 yield z;
             }
+            // a class of its own: fabric8 and camel-kubernetes are loaded only here
+            case KUBERNETES -> KubernetesLeases.service(config.kubernetes().orElseThrow());
         };
         if (service != null) {
             service.setId(config.instanceId());
@@ -110,7 +112,7 @@ public final class Cluster {
                     + " (heartbeat " + o.heartbeatAgeSeconds() + " s ago) uses the same store "
                     + (o.clusterService().equals("NONE") ? "without a cluster service" : "with a cluster service")
                     + (config.clustered() ? "" : ", and this one has none")
-                    + "; every mailbox would be imported twice. Set mailintake.cluster.service (file or zookeeper) on"
+                    + "; every mailbox would be imported twice. Set mailintake.cluster.service (file, zookeeper or kubernetes) on"
                     + " every instance, or stop the other one");
         }
         instances.heartbeat(config.instanceId(), host, config.service().name(), List.of());

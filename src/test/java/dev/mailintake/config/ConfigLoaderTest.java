@@ -422,4 +422,72 @@ class ConfigLoaderTest {
                         "mailintake.alerts.stall-polls: 1 is out of range; use 2..1000 (polls an interval-polled"
                                 + " mailbox may miss)"));
     }
+
+    @Test
+    void kubernetesLeasesTakeThePodsNamespaceNameAndLabelsAndCamelsTimingRules() {
+        Map<String, String> m = valid();
+        m.put("mailintake.store.url", "jdbc:postgresql://db:5432/intake");
+        m.put("mailintake.cluster.service", "kubernetes");
+        m.put("mailintake.cluster.kubernetes.namespace", "mail");
+        m.put("mailintake.cluster.kubernetes.pod-name", "mail-intake-7d9f-x2x4q");
+        ClusterConfig c = new ConfigLoader(m).load().cluster();
+        assertThat(c.service()).isEqualTo(ClusterConfig.Service.KUBERNETES);
+        assertThat(c.instanceId()).as("the pod's name").isEqualTo("mail-intake-7d9f-x2x4q");
+        assertThat(c.kubernetes()).contains(new ClusterConfig.Kubernetes("mail", "mail-intake-7d9f-x2x4q",
+                Map.of("app.kubernetes.io/name", "mail-intake"), java.util.Optional.empty(), Duration.ofSeconds(15),
+                Duration.ofSeconds(10), Duration.ofSeconds(5)));
+
+        m.put("mailintake.cluster.kubernetes.labels", "app=mail-intake, tier=intake");
+        m.put("mailintake.cluster.kubernetes.master-url", "https://10.0.0.1:443");
+        c = new ConfigLoader(m).load().cluster();
+        assertThat(c.kubernetes().orElseThrow().labels()).isEqualTo(Map.of("app", "mail-intake", "tier", "intake"));
+        assertThat(c.kubernetes().orElseThrow().masterUrl()).contains(java.net.URI.create("https://10.0.0.1:443"));
+        assertThat(new ConfigLoader(valid()).load().cluster().kubernetes()).as("only for kubernetes").isEmpty();
+    }
+
+    @Test
+    void badKubernetesSettingsAreAllReportedByKey() {
+        Map<String, String> m = valid();
+        m.put("mailintake.cluster.service", "kubernetes");
+        m.put("mailintake.cluster.kubernetes.namespace", "Mail_Intake");
+        m.put("mailintake.cluster.kubernetes.pod-name", "Pod A");
+        m.put("mailintake.cluster.kubernetes.labels", "app=mail-intake,tier");
+        m.put("mailintake.cluster.kubernetes.master-url", "kube-api:6443");
+        m.put("mailintake.cluster.kubernetes.lease-duration", "10s");
+        m.put("mailintake.cluster.kubernetes.renew-deadline", "10s");
+        m.put("mailintake.cluster.kubernetes.retry-period", "9s");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+                        "mailintake.cluster.service: kubernetes needs the instances to share a PostgreSQL store; set"
+                                + " mailintake.store.url=jdbc:postgresql://… (the embedded H2 store allows one process)",
+                        "mailintake.cluster.kubernetes.namespace: 'Mail_Intake' is not a Kubernetes namespace name"
+                                + " (lower-case letters, digits and '-', at most 63)",
+                        "mailintake.cluster.kubernetes.pod-name: 'Pod A' is not a pod name (lower-case letters,"
+                                + " digits, '-' and '.')",
+                        "mailintake.cluster.kubernetes.labels: 'tier' is not a label name=value; give the pods'"
+                                + " labels as name=value[,name=value…], e.g. app.kubernetes.io/name=mail-intake",
+                        "mailintake.cluster.kubernetes.master-url: 'kube-api:6443' must be an absolute http(s) URL",
+                        "mailintake.cluster.kubernetes.lease-duration: 10s must be longer than"
+                                + " cluster.kubernetes.renew-deadline (10s): a new holder must wait until the old one"
+                                + " has stopped",
+                        "mailintake.cluster.kubernetes.renew-deadline: 10s must be longer than 1.2 ×"
+                                + " cluster.kubernetes.retry-period (9s): a holder renews once per retry period (with"
+                                + " up to 20 % jitter)"));
+    }
+
+    @Test
+    void outsideAPodTheKubernetesNamespaceMustBeGiven() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(ConfigLoader.POD_NAMESPACE_FILE),
+                "runs outside a pod");
+        Map<String, String> m = valid();
+        m.put("mailintake.store.url", "jdbc:postgresql://db:5432/intake");
+        m.put("mailintake.cluster.service", "kubernetes");
+        m.put("mailintake.cluster.kubernetes.pod-name", "mail-intake-a");
+        assertThatThrownBy(() -> new ConfigLoader(m).load())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems()).containsExactly(
+                        "mailintake.cluster.kubernetes.namespace: missing, and " + ConfigLoader.POD_NAMESPACE_FILE
+                                + " cannot be read (not in a pod, or automountServiceAccountToken: false); give the"
+                                + " pods' namespace, e.g. from the downward API (fieldRef metadata.namespace into"
+                                + " MAILINTAKE_CLUSTER_KUBERNETES_NAMESPACE)"));
+    }
 }
