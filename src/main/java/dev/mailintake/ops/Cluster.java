@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.cluster.CamelClusterService;
-import org.apache.camel.cluster.CamelClusterView;
 import org.apache.camel.component.file.cluster.FileLockClusterService;
 import org.apache.camel.component.zookeeper.cluster.ZooKeeperClusterService;
 import org.slf4j.Logger;
@@ -138,9 +137,14 @@ public final class Cluster {
         return config.instanceId();
     }
 
-    /** Whether this instance runs the namespace's route now (always, when not clustered). */
+    /**
+     * Whether this instance runs the namespace's route now (always, when not clustered). Asked of the service, not of
+     * a view: {@link CamelClusterService#getView} takes a reference on the view that only {@code releaseView} gives
+     * back, and a view with a reference left outlives its route — a mailbox route stopped (JMX, a failed mailbox) would
+     * keep its leadership, and no other instance would ever take the mailbox over.
+     */
     public boolean owns(String namespace) {
-        return view(namespace).map(v -> v.getLocalMember().isLeader()).orElse(service == null);
+        return service == null || service.isLeader(PREFIX + namespace);
     }
 
     /**
@@ -152,16 +156,5 @@ public final class Cluster {
             return Optional.of(config.instanceId());
         }
         return others.stream().filter(o -> o.owns().contains(namespace)).map(Instances.Instance::id).findFirst();
-    }
-
-    private Optional<CamelClusterView> view(String namespace) {
-        if (service == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(service.getView(PREFIX + namespace));
-        } catch (Exception e) {
-            return Optional.empty();
-        }
     }
 }
