@@ -170,10 +170,13 @@ public final class Cluster {
         return config.instanceId();
     }
 
-    /** Whether this instance runs the namespace's route now (always, when not clustered). */
+    /**
+     * Whether this instance runs the namespace's route now (always, when not clustered). Asked of the service, not of
+     * a view: {@link CamelClusterService#getView} takes a reference on the view that only {@code releaseView} gives
+     * back, and a view with a reference left outlives its route — a mailbox route stopped (JMX, a failed mailbox) would
+     * keep its leadership, and no other instance would ever take the mailbox over.
+     */
     public boolean owns(String namespace) {
-        // isLeader, not getView: getView takes a reference on the view, which would keep it (and its leadership)
-        // alive after its route stopped
         return service == null || service.isLeader(PREFIX + namespace);
     }
 
@@ -187,5 +190,4 @@ public final class Cluster {
         }
         return others.stream().filter(o -> o.owns().contains(namespace)).map(Instances.Instance::id).findFirst();
     }
-
 }

@@ -85,6 +85,22 @@ public final class GrantStore {
         }
     }
 
+    /**
+     * The grant's version, which every write of its tokens moves on (0 without a grant): a token request that finds it
+     * moved while it waited for {@link #exclusively} knows another instance has just got new tokens.
+     */
+    public long version(String connection) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT version FROM mi_grants WHERE connection = ?")) {
+            ps.setString(1, connection);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the grant of connection '" + connection + "'", e);
+        }
+    }
+
     /** A new authorization: replaces whatever was there. */
     public void authorized(String connection, String fingerprint, String account, String cache) {
         long now = clock.millis();

@@ -37,6 +37,19 @@ class SharedGrantRefreshTest {
 
     @Test
     void twoInstancesRefreshingOneConnectionAtOnceAskTheProviderOnce() throws Exception {
+        refreshAtOnce(false);
+    }
+
+    /**
+     * Both forcing a refresh (the refresh round or "Refresh tokens now" on each): the one that waited for the other's
+     * refresh takes its tokens, since the grant was refreshed after it asked.
+     */
+    @Test
+    void twoInstancesForcingARefreshAtOnceAskTheProviderOnce() throws Exception {
+        refreshAtOnce(true);
+    }
+
+    private void refreshAtOnce(boolean force) throws Exception {
         PgSchema schema = PgSchema.create("mi_grants");
         StoreConfig storeConfig = schema.storeConfig();
 
@@ -84,7 +97,7 @@ class SharedGrantRefreshTest {
                 GenericOAuthTokenSource instanceB = new GenericOAuthTokenSource(connection, grantsB, Clock.systemUTC());
 
                 List<Future<AccessToken>> both = pool.invokeAll(List.<Callable<AccessToken>>of(
-                        () -> instanceA.acquire(false), () -> instanceB.acquire(false)));
+                        () -> instanceA.acquire(force), () -> instanceB.acquire(force)));
                 assertThat(refreshes.get()).as("one token request for both instances").isEqualTo(1);
                 assertThat(both.get(0).get().value()).isEqualTo("at-1");
                 assertThat(both.get(1).get().value()).isEqualTo("at-1");
