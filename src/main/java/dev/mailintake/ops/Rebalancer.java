@@ -2,7 +2,6 @@ package dev.mailintake.ops;
 
 import dev.mailintake.store.Instances;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -21,15 +20,13 @@ import org.slf4j.LoggerFactory;
  * while the other one restarted — would own every mailbox. Each round this instance compares what it owns with the
  * others' heartbeats: owning more than its share ({@code ceil(mailboxes / instances)}) while another instance owns
  * less than its own, it hands the surplus over. It stops an idle mailbox's route (Camel's master consumer then
- * releases the namespace and a standby instance's master consumer takes it), and starts it again — now standing by
- * — once another instance's heartbeat shows the mailbox, or after {@link #HANDOVER_TIMEOUT}. A handover is a
- * failover without the wait: the ledger's claims keep it exactly-once. One wave at a time, each instance deciding
- * only about what it owns, so two instances never hand the same mailbox back and forth.
+ * releases the namespace, and the instance next in ZooKeeper's line leads it at once), and starts it again a round
+ * later, at the end of the line. A handover is a failover without the wait: the ledger's claims keep it
+ * exactly-once. One wave at a time, each instance deciding only about what it owns; a peer counts from its second
+ * round, when its routes (its places in the lines) have started.
  */
 final class Rebalancer {
     private static final Logger LOG = LoggerFactory.getLogger(Rebalancer.class);
-    /** How long a mailbox waits for another owner before this instance runs it again. */
-    static final Duration HANDOVER_TIMEOUT = Duration.ofSeconds(30);
     /** At most this many mailboxes handed over per round (a route stops in milliseconds between polls). */
     private static final int MAX_PER_ROUND = 50;
 
@@ -58,18 +55,18 @@ final class Rebalancer {
      */
     void round(Set<String> owned, List<Instances.Instance> others) {
         Instant now = clock.instant();
-        handingOver.entrySet().removeIf(h -> {
-            boolean taken = others.stream().anyMatch(o -> o.owns().contains(h.getKey()));
-            if (!taken && now.isBefore(h.getValue().plus(HANDOVER_TIMEOUT))) {
-                return false;
-            }
-            start(h.getKey(), taken);
-            return true;
-        });
+        if (!handingOver.isEmpty()) {
+            // a round later: the instance standing by has had the mailbox since this one left its election (ZooKeeper
+            // queues the candidates: the next in line leads as soon as the leader's node is gone); this instance joins
+            // it again, at the end of the line. Then a round without a decision, for the heartbeats to catch up
+            handingOver.keySet().forEach(ns -> start(ns, others.stream().anyMatch(o -> o.owns().contains(ns))));
+            handingOver.clear();
+            return;
+        }
         List<Instances.Instance> peers = others.stream().filter(o -> o.clusterService().equals(clusterService)
                 && seenBefore.contains(o.id())).toList();
         seenBefore = others.stream().map(Instances.Instance::id).collect(java.util.stream.Collectors.toSet());
-        if (!handingOver.isEmpty() || peers.isEmpty()) {
+        if (peers.isEmpty()) {
             return;
         }
         int total = routes.size();
@@ -108,13 +105,12 @@ final class Rebalancer {
         }
     }
 
-    private void start(String namespace, boolean taken) {
+    private void start(String namespace, boolean seen) {
         String route = routes.get(namespace);
         try {
             camel.getRouteController().startRoute(route);
-            LOG.info("{} {}; this instance stands by for it again", namespace, taken
-                    ? "is owned by another instance now" : "was not taken by another instance within "
-                    + HANDOVER_TIMEOUT.toSeconds() + " s");
+            LOG.info("{} handed over{}; this instance stands by for it again", namespace, seen
+                    ? " (the other instance's heartbeat shows it)" : "");
         } catch (Exception e) {
             LOG.warn("cannot start the route {} again: {}", route, e.getMessage());
         }
