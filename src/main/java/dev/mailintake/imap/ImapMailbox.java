@@ -209,9 +209,8 @@ public final class ImapMailbox implements MailboxGateway {
             });
             batch.result().complete(chunks);
             return chunks;
-        } catch (RuntimeException e) {
-            batch.result().complete(Map.of()); // the others fetch on their own
-            throw e;
+        } finally {
+            batch.result().complete(Map.of()); // failed (whatever the reason): the others fetch on their own
         }
     }
 
