@@ -521,9 +521,10 @@ public final class ConfigLoader {
         String user = p.optional("imap.user").orElse(address == null ? "" : address);
         Duration timeout = p.duration("imap.timeout");
         int fetchSize = (int) p.size("imap.fetch-size");
+        int batchSize = p.integer("imap.batch-size");
         Optional<Path> trustStore = p.readableFile("imap.trust-store", "give a PKCS#12 trust store with the IMAP"
                 + " server's CA certificate, or remove the key to use the JVM's trusted CAs");
-        return new ImapServer(host, port, security, user, timeout, fetchSize, trustStore,
+        return new ImapServer(host, port, security, user, timeout, fetchSize, batchSize, trustStore,
                 p.secret("imap.trust-store-password"));
     }
 

@@ -261,7 +261,14 @@ public final class ConfigSchema {
             key(MAILBOX, "imap.fetch-size",
                     new Size("4KB", "64MB", "bytes fetched per round trip while streaming a message"), "1MB",
                     "`protocol = imap` only: bytes per partial `UID FETCH` while a message is streamed to the spool"
-                    + " file. It bounds the memory a message in flight takes."),
+                    + " file. It bounds the memory a message in flight takes, and the bytes of a batch of small"
+                    + " messages fetched together (`imap.batch-size`)."),
+            key(MAILBOX, "imap.batch-size", new Int(1, 500, "messages per UID FETCH and per UID MOVE"), "50",
+                    "`protocol = imap` only: messages fetched together in one `UID FETCH` (small ones, as many as fit"
+                    + " into `imap.fetch-size` bytes by their listed sizes) and moved together in one `UID MOVE` (or"
+                    + " `UID COPY` + `UID STORE` + `UID EXPUNGE` of exactly those messages) once each is recorded in"
+                    + " the ledger. After a crash, delivered messages that were waiting for their batch's move are only"
+                    + " moved by the next poll, never delivered again. `1` fetches and moves each message on its own."),
             computed(MAILBOX, "imap.trust-store", FILE, "— (the JVM's trusted CAs)", "`protocol = imap` only:"
                     + " PKCS#12 trust store with the CA of an IMAP server whose certificate a private CA issued. It"
                     + " replaces the JVM's trusted CAs for this mailbox's IMAP connections (`ssl` and `starttls`); the"

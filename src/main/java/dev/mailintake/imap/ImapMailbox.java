@@ -10,6 +10,7 @@ import dev.mailintake.intake.PermanentMessageFailure;
 import dev.mailintake.intake.TransientFailure;
 import jakarta.mail.Flags;
 import jakarta.mail.MessagingException;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,13 +41,17 @@ public final class ImapMailbox implements MailboxGateway {
     private final MailboxConfig config;
     private final ImapSessions sessions;
     private final int fetchSize;
+    private final int batchSize;
     private final MailboxTokens tokens;
+    private final BatchedFetches fetches;
     private final AtomicBoolean warnedNoExpunge = new AtomicBoolean();
     private volatile ResolvedFolders folders;
 
     public ImapMailbox(MailboxConfig config, MailboxTokens tokens) {
         this.config = config;
         this.fetchSize = config.imap().orElseThrow().fetchSize();
+        this.batchSize = config.imap().orElseThrow().batchSize();
+        this.fetches = new BatchedFetches(batchSize, fetchSize);
         this.tokens = tokens;
         this.sessions = new ImapSessions(config.name(), config.imap().orElseThrow(), tokens, config.concurrency());
     }
@@ -92,6 +98,7 @@ public final class ImapMailbox implements MailboxGateway {
         try {
             long uidValidity = inbox.getUIDValidity();
             long[] uids = UidCommands.searchUndeleted(inbox);
+            fetches.reset();
             return new InboxCursor(inbox, uidValidity, Arrays.copyOf(uids, Math.min(uids.length, max)));
         } catch (MessagingException e) {
             throw session.failure("cannot list the Inbox", e);
@@ -124,9 +131,11 @@ public final class ImapMailbox implements MailboxGateway {
                 UidCommands.envelopes(inbox, page).stream()
                         .sorted((a, b) -> Long.compare(a.uid(), b.uid()))
                         .forEach(e -> {
-                            add(new MessageRef(config.name(), uidValidity + "/" + e.uid(), e.messageId(),
-                                    e.received(), List.of(), e.size() >= 0 ? e.size() : MessageRef.UNKNOWN_SIZE,
-                                    MessageRef.Attachments.UNKNOWN));
+                            MessageRef ref = new MessageRef(config.name(), uidValidity + "/" + e.uid(),
+                                    e.messageId(), e.received(), List.of(),
+                                    e.size() >= 0 ? e.size() : MessageRef.UNKNOWN_SIZE, MessageRef.Attachments.UNKNOWN);
+                            fetches.listed(ref);
+                            add(ref);
                         });
             } catch (MessagingException e) {
                 throw new TransientFailure("mailbox '" + config.name() + "': cannot read the Inbox's envelopes: "
@@ -135,16 +144,42 @@ public final class ImapMailbox implements MailboxGateway {
         }
     }
 
+    /**
+     * Streams the message into {@code file}. Small messages come in batches: the first message of a batch asks for
+     * itself and the messages listed after it in one {@code UID FETCH} (up to {@code imap.batch-size} messages and
+     * {@code imap.fetch-size} bytes by their listed sizes); the messages' own exchanges then find their bytes waiting.
+     * A message larger than that is streamed in partial fetches of {@code imap.fetch-size} bytes, as is the rest of a
+     * message whose listed size was too small.
+     */
     @Override
     public String fetch(MessageRef ref, Path file, long maxBytes) {
         if (ref.size() > maxBytes) {
             throw new PermanentMessageFailure("too large", "the message has " + ref.size() + " bytes, more than the mailbox's"
                     + " rules.max-size of " + maxBytes + " bytes");
         }
+        long uid = uid(ref);
+        BatchedFetches.Claim claim = fetches.claim(ref, maxBytes);
+        ByteArray first = null;
+        if (claim.batch() != null) {
+            first = fetchBatch(ref, claim.batch()).get(uid);
+        } else if (claim.waiting() != null) {
+            first = claim.waiting().join().get(uid);
+        }
+        if (first != null && first.getCount() < fetchSize) {
+            try {
+                return LimitedCopy.toFile(new ByteArrayInputStream(first.getBytes(), first.getStart(), first.getCount()),
+                        file, maxBytes);
+            } catch (IOException e) {
+                throw new TransientFailure("mailbox '" + config.name() + "': writing message " + ref.shortKey()
+                        + " to the spool failed: " + e.getMessage());
+            }
+        }
+        ByteArray head = first;
         return sessions.with(session -> {
             IMAPFolder inbox = inbox(session, ref);
             try {
-                InputStream in = UidCommands.openMessage(inbox, uid(ref), fetchSize);
+                InputStream in = head != null ? UidCommands.continueMessage(inbox, uid, fetchSize, head)
+                        : UidCommands.openMessage(inbox, uid, fetchSize);
                 if (in == null) {
                     throw new TransientFailure("mailbox '" + config.name() + "': message " + ref.shortKey()
                             + " is no longer in the Inbox");
@@ -157,37 +192,82 @@ public final class ImapMailbox implements MailboxGateway {
         });
     }
 
+    /**
+     * Fetches the first chunk of the batch's messages in one command and hands each waiting exchange its bytes (a
+     * failure reaches them all: each one fetches on its own then).
+     */
+    private Map<Long, ByteArray> fetchBatch(MessageRef ref, BatchedFetches.Batch batch) {
+        try {
+            Map<Long, ByteArray> chunks = sessions.with(session -> {
+                IMAPFolder inbox = inbox(session, ref);
+                try {
+                    return UidCommands.fetchFirstChunks(inbox, batch.uids(), fetchSize);
+                } catch (MessagingException e) {
+                    throw new TransientFailure("mailbox '" + config.name() + "': reading messages "
+                            + UidCommands.uidSet(batch.uids()) + " failed: " + e.getMessage());
+                }
+            });
+            batch.result().complete(chunks);
+            return chunks;
+        } finally {
+            batch.result().complete(Map.of()); // failed (whatever the reason): the others fetch on their own
+        }
+    }
+
     @Override
     public void moveToProcessed(MessageRef ref) {
-        move(ref, folders.processed(), null);
+        moveAllToProcessed(List.of(ref));
     }
 
     @Override
     public void moveToError(MessageRef ref, String reason) {
-        move(ref, folders.error(), ERROR_KEYWORD);
+        moveAllToError(Map.of(ref, reason));
+    }
+
+    @Override
+    public int moveBatchSize() {
+        return batchSize;
+    }
+
+    /** {@code UID MOVE} of exactly these messages (or {@code UID COPY} + {@code UID STORE \Deleted} + {@code UID EXPUNGE}). */
+    @Override
+    public void moveAllToProcessed(List<MessageRef> refs) {
+        move(refs, folders.processed(), null);
+    }
+
+    /** As {@link #moveAllToProcessed}, to Error, marked with {@value #ERROR_KEYWORD} where the server allows keywords. */
+    @Override
+    public void moveAllToError(Map<MessageRef, String> reasons) {
+        move(List.copyOf(reasons.keySet()), folders.error(), ERROR_KEYWORD);
     }
 
     @Override
     public void endPoll() {
+        fetches.reset();
         sessions.closeAll();
     }
 
-    private void move(MessageRef ref, String destination, String keyword) {
+    private void move(List<MessageRef> refs, String destination, String keyword) {
+        if (refs.isEmpty()) {
+            return;
+        }
+        refs.forEach(fetches::forget);
+        MessageRef first = refs.get(0);
+        long[] uids = refs.stream().mapToLong(ImapMailbox::uid).toArray();
         sessions.with(session -> {
-            IMAPFolder inbox = inbox(session, ref);
-            long uid = uid(ref);
+            IMAPFolder inbox = inbox(session, refs);
             try {
                 if (keyword != null && inbox.getPermanentFlags().contains(Flags.Flag.USER)) {
-                    UidCommands.addFlags(inbox, uid, keyword);
+                    UidCommands.addFlags(inbox, uids, keyword);
                 }
                 if (session.hasCapability("MOVE")) {
-                    UidCommands.move(inbox, uid, destination);
+                    UidCommands.move(inbox, uids, destination);
                     return null;
                 }
-                UidCommands.copy(inbox, uid, destination);
-                UidCommands.addFlags(inbox, uid, "\\Deleted");
+                UidCommands.copy(inbox, uids, destination);
+                UidCommands.addFlags(inbox, uids, "\\Deleted");
                 if (session.hasCapability("UIDPLUS")) {
-                    UidCommands.expunge(inbox, uid); // this message only
+                    UidCommands.expunge(inbox, uids); // these messages only
                 } else if (warnedNoExpunge.compareAndSet(false, true)) {
                     LOG.warn("mailbox '{}': the IMAP server offers neither MOVE nor UIDPLUS; moved messages are copied"
                             + " and flagged \\Deleted in the Inbox but not expunged (a folder-wide EXPUNGE could remove"
@@ -195,10 +275,20 @@ public final class ImapMailbox implements MailboxGateway {
                 }
                 return null;
             } catch (MessagingException e) {
-                throw new TransientFailure("mailbox '" + config.name() + "': moving message " + ref.shortKey() + " to "
-                        + destination + " failed: " + e.getMessage());
+                throw new TransientFailure("mailbox '" + config.name() + "': moving " + (refs.size() == 1
+                        ? "message " + first.shortKey() : refs.size() + " messages (UIDs " + UidCommands.uidSet(uids)
+                        + ")") + " to " + destination + " failed: " + e.getMessage());
             }
         });
+    }
+
+    /** The session's open Inbox, if it still has the UIDVALIDITY all these messages were listed under. */
+    private IMAPFolder inbox(ImapSession session, List<MessageRef> refs) {
+        IMAPFolder inbox = null;
+        for (MessageRef ref : refs) {
+            inbox = inbox(session, ref);
+        }
+        return inbox;
     }
 
     /** The session's open Inbox, if it still has the UIDVALIDITY the message was listed under. */
@@ -216,7 +306,7 @@ public final class ImapMailbox implements MailboxGateway {
         return inbox;
     }
 
-    private static long uid(MessageRef ref) {
+    static long uid(MessageRef ref) {
         return Long.parseLong(ref.key().substring(ref.key().indexOf('/') + 1));
     }
 

@@ -6,7 +6,9 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.eclipse.angus.mail.iap.Argument;
@@ -145,34 +147,83 @@ final class UidCommands {
         }
     }
 
-    /** {@code UID STORE <uid> +FLAGS.SILENT (<flags>)}. */
-    static void addFlags(IMAPFolder folder, long uid, String flags) throws MessagingException {
-        run(folder, "UID STORE", new Argument().writeNumber(uid).writeAtom("+FLAGS.SILENT").writeAtom("(" + flags + ")"),
-                r -> null);
+    /**
+     * The first {@code chunk} bytes of several messages in one {@code UID FETCH <uid,uid,…> (BODY.PEEK[]<0.chunk>)}
+     * (never {@code \\Seen}): a message shorter than {@code chunk} arrives whole. The answer is read into memory, so
+     * the caller bounds the batch by the messages' listed sizes. Messages no longer in the folder are missing from the
+     * map.
+     */
+    static Map<Long, ByteArray> fetchFirstChunks(IMAPFolder folder, long[] uids, int chunk) throws MessagingException {
+        return run(folder, "UID FETCH", new Argument().writeAtom(uidSet(uids))
+                .writeAtom("(BODY.PEEK[]<0." + chunk + ">)"), r -> {
+            Map<Long, ByteArray> out = new HashMap<>();
+            for (Response x : r) {
+                if (x instanceof FetchResponse f && f.getItem(UID.class) != null && f.getItem(BODY.class) != null) {
+                    ByteArray b = f.getItem(BODY.class).getByteArray();
+                    out.put(f.getItem(UID.class).uid, b == null ? new ByteArray(0) : b);
+                }
+            }
+            return out;
+        });
     }
 
-    /** {@code UID MOVE <uid> <folder>} (RFC 6851). */
-    static void move(IMAPFolder folder, long uid, String destination) throws MessagingException {
-        runWithMailbox(folder, "UID MOVE", uid, destination);
+    /** The rest of a message whose first chunk was fetched already ({@code first}, as long as a chunk if more follows). */
+    static InputStream continueMessage(IMAPFolder folder, long uid, int chunk, ByteArray first) {
+        return new MessageStream(folder, uid, chunk, first);
     }
 
-    /** {@code UID COPY <uid> <folder>}. */
-    static void copy(IMAPFolder folder, long uid, String destination) throws MessagingException {
-        runWithMailbox(folder, "UID COPY", uid, destination);
+    /** {@code UID STORE <uids> +FLAGS.SILENT (<flags>)}. */
+    static void addFlags(IMAPFolder folder, long[] uids, String flags) throws MessagingException {
+        run(folder, "UID STORE", new Argument().writeAtom(uidSet(uids)).writeAtom("+FLAGS.SILENT")
+                .writeAtom("(" + flags + ")"), r -> null);
     }
 
-    /** {@code <command> <uid> <folder>}, the folder name as Angus writes it: UTF-8 once the server accepted
+    /** {@code UID MOVE <uids> <folder>} (RFC 6851). */
+    static void move(IMAPFolder folder, long[] uids, String destination) throws MessagingException {
+        runWithMailbox(folder, "UID MOVE", uids, destination);
+    }
+
+    /** {@code UID COPY <uids> <folder>}. */
+    static void copy(IMAPFolder folder, long[] uids, String destination) throws MessagingException {
+        runWithMailbox(folder, "UID COPY", uids, destination);
+    }
+
+    /** {@code <command> <uids> <folder>}, the folder name as Angus writes it: UTF-8 once the server accepted
      * UTF8=ACCEPT, else modified UTF-7. */
-    private static void runWithMailbox(IMAPFolder folder, String command, long uid, String mailbox)
+    private static void runWithMailbox(IMAPFolder folder, String command, long[] uids, String mailbox)
             throws MessagingException {
+        String set = uidSet(uids);
         run(folder, command, p -> p.supportsUtf8()
-                ? new Argument().writeNumber(uid).writeString(mailbox, StandardCharsets.UTF_8)
-                : new Argument().writeNumber(uid).writeString(BASE64MailboxEncoder.encode(mailbox)), r -> null);
+                ? new Argument().writeAtom(set).writeString(mailbox, StandardCharsets.UTF_8)
+                : new Argument().writeAtom(set).writeString(BASE64MailboxEncoder.encode(mailbox)), r -> null);
     }
 
-    /** {@code UID EXPUNGE <uid>} (RFC 4315): only this message, never the folder's other {@code \Deleted} ones. */
-    static void expunge(IMAPFolder folder, long uid) throws MessagingException {
-        run(folder, "UID EXPUNGE", new Argument().writeNumber(uid), r -> null);
+    /**
+     * {@code UID EXPUNGE <uids>} (RFC 4315): only these messages, never the folder's other {@code \Deleted} ones.
+     */
+    static void expunge(IMAPFolder folder, long[] uids) throws MessagingException {
+        run(folder, "UID EXPUNGE", new Argument().writeAtom(uidSet(uids)), r -> null);
+    }
+
+    /** A UID set as IMAP writes it, runs of consecutive UIDs as ranges: {@code 3,5:9,12}. */
+    static String uidSet(long[] uids) {
+        long[] sorted = LongStream.of(uids).sorted().distinct().toArray();
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < sorted.length; i++) {
+            int j = i;
+            while (j + 1 < sorted.length && sorted[j + 1] == sorted[j] + 1) {
+                j++;
+            }
+            if (b.length() > 0) {
+                b.append(',');
+            }
+            b.append(sorted[i]);
+            if (j > i) {
+                b.append(':').append(sorted[j]);
+            }
+            i = j;
+        }
+        return b.toString();
     }
 
     private interface Reader<T> {

@@ -2,6 +2,8 @@ package dev.mailintake.intake;
 
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What differs between protocols: how a mailbox's messages are listed, fetched and moved. Rules, delivery, the
@@ -29,6 +31,24 @@ public interface MailboxGateway {
 
     /** Marks the message with the reason where the protocol allows it, then moves it to the Error folder. */
     void moveToError(MessageRef ref, String reason);
+
+    /**
+     * How many messages {@link #moveAllToProcessed} and {@link #moveAllToError} move in one go (IMAP: a UID set in one
+     * {@code UID MOVE}); 1: every message is moved on its own, right after it was handled.
+     */
+    default int moveBatchSize() {
+        return 1;
+    }
+
+    /** Moves these messages to Processed, all or none (as far as the protocol tells). */
+    default void moveAllToProcessed(List<MessageRef> refs) {
+        refs.forEach(this::moveToProcessed);
+    }
+
+    /** Marks and moves these messages to Error (each with its reason). */
+    default void moveAllToError(Map<MessageRef, String> reasons) {
+        reasons.forEach(this::moveToError);
+    }
 
     /**
      * The status page's Test: signs in, resolves the folders and opens the Inbox without importing or moving

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +45,10 @@ public final class MessageIntake {
     /** Exchange property: the message may have reached the target before (a crash between handing it over and the
      * ledger); {@code possibleDuplicate} in the metadata and header {@code MailIntakePossibleDuplicate}. */
     static final String POSSIBLE_DUPLICATE = "MailIntakePossibleDuplicate";
+    /** The poll's {@link PendingMoves} when its gateway moves messages in batches (exchange property, shared). */
+    static final String MOVES = "MailIntakeMoves";
+    /** Where the message was delivered (exchange property). */
+    static final String LOCATION = "MailIntakeLocation";
     /** Whether the poll's listing found any message (exchange property; the route splits only then). */
     static final String LISTED = "MailIntakeListed";
     /** What is known of the raw message's bytes, {@link Ledger.Content} (exchange property). */
@@ -96,12 +101,23 @@ public final class MessageIntake {
         exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, false);
         PollProgress progress = new PollProgress(mb.config().maxMessagesPerPoll());
         exchange.setProperty(POLL, progress);
+        PendingMoves moves = mb.gateway().moveBatchSize() > 1
+                ? new PendingMoves(mb.gateway().moveBatchSize(), progress) : null;
+        exchange.setProperty(MOVES, moves);
         // after the poll's last message (or its failure) the gateway releases what the poll held (IMAP: logs out)
         exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
             @Override
             public void onDone(Exchange done) {
-                mb.gateway().endPoll();
-                MDC.remove(MDC_MAILBOX);
+                try {
+                    if (moves != null) {
+                        flush(mb, moves); // normally done by pollDone already
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("mailbox '{}': messages left in the Inbox for the next poll: {}", mailbox, e.getMessage());
+                } finally {
+                    mb.gateway().endPoll();
+                    MDC.remove(MDC_MAILBOX);
+                }
             }
         });
         mb.gateway().prepare();
@@ -121,6 +137,10 @@ public final class MessageIntake {
      * interval ({@link Exchange#SCHEDULER_POLLED_MESSAGES}).
      */
     public void pollDone(Exchange exchange) {
+        PendingMoves moves = exchange.getProperty(MOVES, PendingMoves.class);
+        if (moves != null) {
+            flush(mailboxes.get(exchange.getIn().getHeader(MAILBOX, String.class)), moves);
+        }
         PollProgress progress = exchange.getProperty(POLL, PollProgress.class);
         boolean more = progress != null && progress.moreWaiting();
         exchange.setProperty(Exchange.SCHEDULER_POLLED_MESSAGES, more);
@@ -305,24 +325,78 @@ public final class MessageIntake {
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
                 exchange.getProperty(CONTENT, Ledger.Content.class));
         mb.status().delivered(clock.instant());
-        exchange.setProperty("MailIntakeLocation", location);
+        exchange.setProperty(LOCATION, location);
     }
 
+    /**
+     * Moves the message to Processed, then records that: at once, or (a gateway that moves in batches) with the other
+     * messages of its batch when the batch is full or the poll's messages are all handled.
+     */
     public void moveToProcessed(Exchange exchange) {
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
         Mailbox mb = mailboxes.get(ref.mailbox());
-        mb.gateway().moveToProcessed(ref);
-        movedOut(exchange);
-        ledger.recordProcessed(ref.mailbox(), ref.key());
-        claims.release(ref.mailbox(), ref.key());
-        mb.status().imported();
-        String location = exchange.getProperty("MailIntakeLocation", String.class);
-        if (location != null) {
-            LOG.info("mailbox '{}': imported message {} {} to {}; moved to Processed", ref.mailbox(), ref.shortKey(),
-                    nullToEmpty(ref.internetMessageId()), location);
+        PendingMoves.Processed done = new PendingMoves.Processed(ref, exchange.getProperty(LOCATION, String.class));
+        PendingMoves moves = exchange.getProperty(MOVES, PendingMoves.class);
+        if (moves == null) {
+            mb.gateway().moveToProcessed(ref);
+            movedToProcessed(mb, List.of(done), exchange.getProperty(POLL, PollProgress.class));
         } else {
-            LOG.info("mailbox '{}': message {} {} was delivered before; moved to Processed", ref.mailbox(),
-                    ref.shortKey(), nullToEmpty(ref.internetMessageId()));
+            moveToProcessed(mb, moves.toProcessed(done), moves.progress());
+        }
+    }
+
+    /** The poll's messages that still wait for their batch's move (its last, partly filled batches). */
+    private void flush(Mailbox mb, PendingMoves moves) {
+        moveToProcessed(mb, moves.takeProcessed(), moves.progress());
+        moveToError(mb, moves.takeRejected(), moves.progress());
+    }
+
+    /** One batch to Processed; if the move fails they stay delivered in the ledger, and the next poll only moves them. */
+    private void moveToProcessed(Mailbox mb, List<PendingMoves.Processed> batch, PollProgress progress) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            mb.gateway().moveAllToProcessed(batch.stream().map(PendingMoves.Processed::ref).toList());
+        } catch (MailboxFailure | MailboxPaused e) {
+            throw e;
+        } catch (RuntimeException e) {
+            leftInInbox(mb, batch.stream().map(PendingMoves.Processed::ref).toList(), e);
+            return;
+        }
+        movedToProcessed(mb, batch, progress);
+    }
+
+    private void movedToProcessed(Mailbox mb, List<PendingMoves.Processed> batch, PollProgress progress) {
+        String mailbox = mb.config().name();
+        if (batch.size() == 1) {
+            ledger.recordProcessed(mailbox, batch.get(0).ref().key());
+        } else {
+            ledger.recordProcessed(mailbox, batch.stream().map(p -> p.ref().key()).toList());
+        }
+        for (PendingMoves.Processed p : batch) {
+            MessageRef ref = p.ref();
+            if (progress != null) {
+                progress.moved();
+            }
+            claims.release(mailbox, ref.key());
+            mb.status().imported();
+            if (p.location() != null) {
+                LOG.info("mailbox '{}': imported message {} {} to {}; moved to Processed", mailbox, ref.shortKey(),
+                        nullToEmpty(ref.internetMessageId()), p.location());
+            } else {
+                LOG.info("mailbox '{}': message {} {} was delivered before; moved to Processed", mailbox,
+                        ref.shortKey(), nullToEmpty(ref.internetMessageId()));
+            }
+        }
+    }
+
+    private void leftInInbox(Mailbox mb, List<MessageRef> refs, RuntimeException e) {
+        for (MessageRef ref : refs) {
+            mb.status().postponed();
+            LOG.warn("mailbox '{}': message {} left in the Inbox for the next poll (the ledger knows its outcome; the"
+                    + " next poll only moves it): {}", mb.config().name(), ref.shortKey(),
+                    withoutPrefix(e.getMessage(), mb.config().name()));
         }
     }
 
@@ -330,16 +404,7 @@ public final class MessageIntake {
     public void reject(Exchange exchange) {
         PermanentMessageFailure failure = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, PermanentMessageFailure.class);
         MessageRef ref = exchange.getProperty(REF, MessageRef.class);
-        reject(ref, failure.reason(), failure.getMessage(), content(exchange, ref));
-        movedOut(exchange);
-    }
-
-    /** The exchange's message left the Inbox: progress for its poll. */
-    private static void movedOut(Exchange exchange) {
-        PollProgress progress = exchange.getProperty(POLL, PollProgress.class);
-        if (progress != null) {
-            progress.moved();
-        }
+        reject(exchange, ref, failure.reason(), failure.getMessage(), content(exchange, ref));
     }
 
     /** The fetched bytes' hash and size; before a fetch, the listed size if the listing gave one. */
@@ -351,15 +416,55 @@ public final class MessageIntake {
         return ref.size() == MessageRef.UNKNOWN_SIZE ? Ledger.Content.UNKNOWN : new Ledger.Content(null, ref.size());
     }
 
-    private void reject(MessageRef ref, String reason, String detail, Ledger.Content content) {
+    /** Records the rejection, then marks and moves the message to Error (at once, or with its batch). */
+    private void reject(Exchange exchange, MessageRef ref, String reason, String detail, Ledger.Content content) {
         Mailbox mb = mailboxes.get(ref.mailbox());
         ledger.recordRejected(ref.mailbox(), ref.key(), ref.internetMessageId(), reason, content);
-        mb.gateway().moveToError(ref, reason);
-        ledger.recordError(ref.mailbox(), ref.key());
-        claims.release(ref.mailbox(), ref.key());
-        mb.status().error();
-        LOG.warn("mailbox '{}': message {} {} moved to Error: {}", ref.mailbox(), ref.shortKey(),
-                nullToEmpty(ref.internetMessageId()), detail);
+        PendingMoves.Rejected rejected = new PendingMoves.Rejected(ref, reason, detail);
+        PendingMoves moves = exchange.getProperty(MOVES, PendingMoves.class);
+        if (moves == null) {
+            mb.gateway().moveToError(ref, reason);
+            movedToError(mb, List.of(rejected), exchange.getProperty(POLL, PollProgress.class));
+        } else {
+            moveToError(mb, moves.toError(rejected), moves.progress());
+        }
+    }
+
+    /** One batch to Error; if the move fails they stay rejected in the ledger, and the next poll moves them. */
+    private void moveToError(Mailbox mb, List<PendingMoves.Rejected> batch, PollProgress progress) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        Map<MessageRef, String> reasons = new LinkedHashMap<>();
+        batch.forEach(r -> reasons.put(r.ref(), r.reason()));
+        try {
+            mb.gateway().moveAllToError(reasons);
+        } catch (MailboxFailure | MailboxPaused e) {
+            throw e;
+        } catch (RuntimeException e) {
+            leftInInbox(mb, List.copyOf(reasons.keySet()), e);
+            return;
+        }
+        movedToError(mb, batch, progress);
+    }
+
+    private void movedToError(Mailbox mb, List<PendingMoves.Rejected> batch, PollProgress progress) {
+        String mailbox = mb.config().name();
+        if (batch.size() == 1) {
+            ledger.recordError(mailbox, batch.get(0).ref().key());
+        } else {
+            ledger.recordError(mailbox, batch.stream().map(r -> r.ref().key()).toList());
+        }
+        for (PendingMoves.Rejected r : batch) {
+            MessageRef ref = r.ref();
+            if (progress != null) {
+                progress.moved();
+            }
+            claims.release(mailbox, ref.key());
+            mb.status().error();
+            LOG.warn("mailbox '{}': message {} {} moved to Error: {}", mailbox, ref.shortKey(),
+                    nullToEmpty(ref.internetMessageId()), r.detail());
+        }
     }
 
     /** A transient failure: the message stays where it is; the next poll tries again. */
@@ -404,10 +509,9 @@ public final class MessageIntake {
                 .flatMap(last -> entry.firstFailureAt().map(first -> last.isAfter(first)))
                 .orElse(false);
         if (entry.attempts() >= mb.config().maxDeliveryAttempts() && othersGotThrough) {
-            reject(ref, POISON, POISON + ": delivery failed " + entry.attempts() + " times while other messages got"
-                    + " through; last: " + (failure == null ? "?" : failure.getMessage()),
+            reject(exchange, ref, POISON, POISON + ": delivery failed " + entry.attempts() + " times while other"
+                    + " messages got through; last: " + (failure == null ? "?" : failure.getMessage()),
                     content(exchange, ref));
-            movedOut(exchange);
             return;
         }
         mb.status().postponed();

@@ -7,6 +7,8 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
@@ -90,6 +92,26 @@ public final class Ledger {
     public void recordProcessed(String mailbox, String key) {
         update("UPDATE mi_ledger SET state = 'PROCESSED', updated_at = ? WHERE mailbox = ? AND message_key = ?",
                 clock.millis(), mailbox, key);
+    }
+
+    /** {@link #recordProcessed(String, String)} for several messages moved together, in one statement. */
+    public void recordProcessed(String mailbox, Collection<String> keys) {
+        recordMoved(LedgerState.PROCESSED, mailbox, keys);
+    }
+
+    /** {@link #recordError(String, String)} for several messages moved together, in one statement. */
+    public void recordError(String mailbox, Collection<String> keys) {
+        recordMoved(LedgerState.ERROR, mailbox, keys);
+    }
+
+    private void recordMoved(LedgerState state, String mailbox, Collection<String> keys) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        List<Object> args = new ArrayList<>(List.of(state.name(), clock.millis(), mailbox));
+        args.addAll(keys);
+        update("UPDATE mi_ledger SET state = ?, updated_at = ? WHERE mailbox = ? AND message_key IN ("
+                + String.join(", ", Collections.nCopies(keys.size(), "?")) + ")", args.toArray());
     }
 
     /** @param content what is known of the raw message (nothing, its listed size, or its hash and size) */

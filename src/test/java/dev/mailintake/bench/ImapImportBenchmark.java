@@ -53,6 +53,11 @@ class ImapImportBenchmark {
      * {@code max-messages-per-poll} (500) instead of the tuned 1s / 1,000 (everything in one poll).
      */
     private static final boolean DEFAULTS = Boolean.getBoolean("bench.imap.defaults");
+    /**
+     * -Dbench.imap.count-commands=true: the proxy between the application and GreenMail even without latency, to count
+     * the IMAP commands per message (the proxy's copying costs CPU: for counting, not for timing).
+     */
+    private static final boolean COUNT_COMMANDS = Boolean.getBoolean("bench.imap.count-commands");
 
     @BeforeEach
     void setUp() {
@@ -79,7 +84,7 @@ class ImapImportBenchmark {
             s.put("mailintake.mailboxes.invoices.max-messages-per-poll", String.valueOf(MESSAGES));
         }
         s.put("mailintake.mailboxes.invoices.concurrency", String.valueOf(CONCURRENCY));
-        if (!LATENCY.isZero()) {
+        if (!LATENCY.isZero() || COUNT_COMMANDS) {
             // a network round trip per IMAP command, between the application and the server
             proxy = CapabilityFilterProxy.hiding(server.port()).delayCommands(LATENCY);
             s.put("mailintake.mailboxes.invoices.imap.port", String.valueOf(proxy.port()));
@@ -154,6 +159,16 @@ class ImapImportBenchmark {
                     + " (server errors, see the log); the first %d were in Processed after %.2f s (%.1f messages/s)",
                     postponed, MESSAGES - postponed, secondsBetween(firstToken, beforeRetries),
                     (MESSAGES - postponed) / secondsBetween(firstToken, beforeRetries))));
+        }
+        if (proxy != null) {
+            // every command the application sent (each one a round trip), by kind, per imported message
+            Map<String, Long> byKind = new java.util.TreeMap<>();
+            List<String> sent = proxy.commands();
+            sent.forEach(c -> byKind.merge(c.substring(c.indexOf(' ') + 1), 1L, Long::sum));
+            b.append(line("IMAP commands", String.format(Locale.ROOT, "%,d = %.3f per message: %s", sent.size(),
+                    sent.size() / (double) MESSAGES, byKind.entrySet().stream().map(e -> e.getKey() + " "
+                            + String.format(Locale.ROOT, "%.3f", e.getValue() / (double) MESSAGES))
+                            .collect(java.util.stream.Collectors.joining(", ")))));
         }
         b.append(line("CPU", cpu.describe(firstToken, lastMove)));
         b.append(line("IMAP server CPU", String.format(Locale.ROOT, "%.2f cores (%.2f s; part of \"other"

@@ -44,7 +44,7 @@ class ConfigLoaderTest {
         MailIntakeConfig c = new ConfigLoader(m).load();
         ImapServer imap = c.mailboxes().get("invoices").imap().orElseThrow();
         assertThat(imap).isEqualTo(new ImapServer("outlook.office365.com", 993, ImapServer.Security.SSL,
-                "invoices@contoso.com", Duration.ofSeconds(60), 1024 * 1024, java.util.Optional.empty(),
+                "invoices@contoso.com", Duration.ofSeconds(60), 1024 * 1024, 50, java.util.Optional.empty(),
                 java.util.Optional.empty()));
         assertThat(c.connections().get("contoso").scopes()).containsExactly("https://outlook.office365.com/.default");
 

@@ -29,6 +29,8 @@ public final class CapabilityFilterProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<String> hidden;
     private final List<String> commands = new CopyOnWriteArrayList<>();
+    private final List<String> uidCommandLines = new CopyOnWriteArrayList<>();
+    private volatile String hold;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile String selectAnswer;
     private volatile long delayNanos;
@@ -67,6 +69,21 @@ public final class CapabilityFilterProxy implements AutoCloseable {
         this.dropOccurrences = Set.of(occurrences);
         this.dropOn = command;
         return this;
+    }
+
+    /**
+     * Swallows every client command {@code command} (e.g. {@code UID MOVE}) from now on: the server never sees it and the
+     * client waits for an answer that does not come (until its timeout, or until it is killed). {@code null}: forward
+     * them again.
+     */
+    public CapabilityFilterProxy holdCommand(String command) {
+        this.hold = command;
+        return this;
+    }
+
+    /** The UID commands sent by clients so far, whole, without their tag (e.g. {@code UID MOVE 3:5 INBOX.Processed}). */
+    public List<String> uidCommandLines() {
+        return List.copyOf(uidCommandLines);
     }
 
     /** Holds every client command this long before forwarding it: a network round trip of that latency. */
@@ -182,6 +199,12 @@ public final class CapabilityFilterProxy implements AutoCloseable {
                         : words.length >= 2 ? words[1].toUpperCase(Locale.ROOT) : null;
                 if (command != null) {
                     commands.add(words[0] + " " + command);
+                    if (command.startsWith("UID ")) {
+                        uidCommandLines.add(text.trim().substring(words[0].length() + 1));
+                    }
+                    if (command.equals(hold)) {
+                        continue; // never forwarded: no answer
+                    }
                     if (command.equals(dropOn) && dropOccurrences.contains(dropSeen.incrementAndGet())) {
                         link.drop(); // forwarded below: the server executes it, the client never hears back
                     }
