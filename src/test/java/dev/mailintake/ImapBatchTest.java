@@ -129,11 +129,8 @@ class ImapBatchTest {
             Map<String, String> s = settings(proxy.port());
             s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
             s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
-            // H2 writes commits to its file in the background (WRITE_DELAY, 500 ms by default), so a kill -9 can lose
-            // the last ones: a message then counts as DELIVERING and is handed over again flagged as a possible
-            // duplicate, which the folder target does not write again (UserRouteCrashTest covers that). Here every
-            // commit is on disk at once, so what is tested is the batch: delivered and recorded, killed before its move
-            s.put("mailintake.store.url", s.get("mailintake.store.url") + ";WRITE_DELAY=0");
+            // the store writes every commit at once (Store.durable: WRITE_DELAY=0), so what is tested is the batch:
+            // delivered and recorded, killed before its move
             Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
 
             AppProcess first = start(config);

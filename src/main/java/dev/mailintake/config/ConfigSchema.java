@@ -51,7 +51,9 @@ public final class ConfigSchema {
                     "`jdbc:h2:file:<absolute data-dir>/mail-intake;DB_CLOSE_ON_EXIT=FALSE`", "The store: the"
                     + " exactly-once ledger, the delegated grants (encrypted) and pending sign-ins. Flyway creates and"
                     + " upgrades its schema at start (`db/migration/V<n>__*.sql`, history in `mi_schema_history`). The"
-                    + " jar holds the H2 and PostgreSQL (`jdbc:postgresql://…`) drivers."),
+                    + " jar holds the H2 and PostgreSQL (`jdbc:postgresql://…`) drivers. An H2 file URL gets"
+                    + " `;WRITE_DELAY=0` unless it names a write delay: every commit is in the file before the next"
+                    + " step, so a crash cannot undo a ledger record."),
             key(GLOBAL, "store.user", TEXT, "sa", "Store user."),
             key(GLOBAL, "store.password", SECRET, null, "Store password."),
             key(GLOBAL, "delivery.redeliveries", new Int(0, 100, ""), "3",

@@ -29,7 +29,7 @@ public final class Store implements AutoCloseable {
 
     public Store(StoreConfig config) {
         HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(config.url());
+        hc.setJdbcUrl(durable(config.url()));
         hc.setUsername(config.user());
         config.password().map(Secret::value).ifPresent(hc::setPassword);
         hc.setMaximumPoolSize(16);
@@ -48,6 +48,16 @@ public final class Store implements AutoCloseable {
             throw e;
         }
         LOG.info("Store ready at {}", redact(config.url()));
+    }
+
+    /**
+     * An H2 URL with {@code WRITE_DELAY=0} unless it sets a write delay itself: H2 writes commits to its file in the
+     * background (every 500 ms by default), so a {@code kill -9} or a crash could undo the last ledger records — a
+     * message recorded as delivered would be delivered again, without even the possible-duplicate flag.
+     */
+    static String durable(String url) {
+        return url.startsWith("jdbc:h2:") && !url.toUpperCase(java.util.Locale.ROOT).contains("WRITE_DELAY")
+                && !url.startsWith("jdbc:h2:mem:") ? url + ";WRITE_DELAY=0" : url;
     }
 
     public DataSource dataSource() {
