@@ -76,6 +76,11 @@ public final class GraphClient {
         }
     }
 
+    /** The mailbox's gate (its slots and their use). */
+    public RequestGate gate() {
+        return gate;
+    }
+
     public JsonNode get(String url) {
         return execute("GET", url, null, body -> json.readTree(body));
     }

@@ -141,10 +141,11 @@ public final class MessageIntake {
         exchange.setProperty(REF, ref);
         exchange.getIn().setHeader(MAILBOX, ref.mailbox());
         String action = DELIVER;
-        LedgerEntry entry = ledger.find(ref.mailbox(), ref.key()).orElse(null);
+        Ledger.Lookup known = ledger.lookup(ref.mailbox(), ref.key(), ref.internetMessageId());
+        LedgerEntry entry = known.entry().orElse(null);
         if (entry == null) {
             exchange.setProperty(UNRECORDED, Boolean.TRUE);
-            List<LedgerEntry> twins = ledger.twins(ref.mailbox(), ref.key(), ref.internetMessageId());
+            List<LedgerEntry> twins = known.twins();
             if (!twins.isEmpty()) {
                 exchange.setProperty(TWINS, twins);
             }
@@ -299,11 +300,16 @@ public final class MessageIntake {
             meta.put("possibleDuplicate", true);
         }
         // a new message's first ledger write is an INSERT; the delivery then updates that row
-        ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(),
-                exchange.getProperty(UNRECORDED, false, Boolean.class));
+        boolean unrecorded = exchange.getProperty(UNRECORDED, false, Boolean.class);
+        if (!mb.target().idempotentByKey()) {
+            // DELIVERING: a crash from here until DELIVERED is recorded makes the next delivery a flagged possible
+            // duplicate. A target that recognises a second delivery of the same key by itself needs no such flag
+            ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), unrecorded);
+            unrecorded = false;
+        }
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
-                exchange.getProperty(CONTENT, Ledger.Content.class));
+                exchange.getProperty(CONTENT, Ledger.Content.class), unrecorded);
         mb.status().delivered(clock.instant());
         exchange.setProperty("MailIntakeLocation", location);
     }
