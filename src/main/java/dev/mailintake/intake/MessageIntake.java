@@ -141,11 +141,10 @@ public final class MessageIntake {
         exchange.setProperty(REF, ref);
         exchange.getIn().setHeader(MAILBOX, ref.mailbox());
         String action = DELIVER;
-        Ledger.Lookup known = ledger.lookup(ref.mailbox(), ref.key(), ref.internetMessageId());
-        LedgerEntry entry = known.entry().orElse(null);
+        LedgerEntry entry = ledger.find(ref.mailbox(), ref.key()).orElse(null);
         if (entry == null) {
             exchange.setProperty(UNRECORDED, Boolean.TRUE);
-            List<LedgerEntry> twins = known.twins();
+            List<LedgerEntry> twins = ledger.twins(ref.mailbox(), ref.key(), ref.internetMessageId());
             if (!twins.isEmpty()) {
                 exchange.setProperty(TWINS, twins);
             }

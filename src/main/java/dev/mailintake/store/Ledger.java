@@ -33,30 +33,6 @@ public final class Ledger {
         public static final Content UNKNOWN = new Content(null, null);
     }
 
-    /**
-     * What the ledger knows when a listed message is claimed: its own entry, if any, and the {@link #twins} of its
-     * Message-ID. One statement (a {@code UNION ALL} of the two look-ups, each on its own index) instead of two.
-     */
-    public record Lookup(Optional<LedgerEntry> entry, List<LedgerEntry> twins) {
-    }
-
-    /** {@link #find} and {@link #twins} in one statement. */
-    public Lookup lookup(String mailbox, String key, String internetMessageId) {
-        String own = "SELECT 0, " + COLUMNS + ", updated_at FROM mi_ledger WHERE mailbox = ? AND message_key = ?";
-        List<Row> rows;
-        if (internetMessageId == null || internetMessageId.isBlank()) {
-            rows = rows(own, mailbox, key);
-        } else {
-            rows = rows(own + " UNION ALL SELECT 1, " + COLUMNS + ", updated_at FROM mi_ledger WHERE mailbox = ?"
-                    + " AND internet_message_id = ? AND message_key <> ?"
-                    + " AND state IN ('DELIVERED', 'PROCESSED', 'REJECTED', 'ERROR') ORDER BY 1, 13",
-                    mailbox, key, mailbox, internetMessageId, key);
-        }
-        Optional<LedgerEntry> entry = rows.stream().filter(r -> r.kind() == 0).map(Row::entry).findFirst();
-        List<LedgerEntry> twins = rows.stream().filter(r -> r.kind() == 1).map(Row::entry).toList();
-        return new Lookup(entry, twins);
-    }
-
     public Optional<LedgerEntry> find(String mailbox, String key) {
         return queryOne("SELECT " + COLUMNS + " FROM mi_ledger WHERE mailbox = ? AND message_key = ?", mailbox, key);
     }
@@ -213,34 +189,6 @@ public final class Ledger {
         }
     }
 
-    /** A row of {@link #lookup}: which of the two look-ups found it, and the entry. */
-    private record Row(int kind, LedgerEntry entry) {
-    }
-
-    private List<Row> rows(String sql, Object... args) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            bind(ps, args);
-            try (ResultSet rs = ps.executeQuery()) {
-                List<Row> out = new ArrayList<>();
-                while (rs.next()) {
-                    out.add(new Row(rs.getInt(1), entry(rs, 2)));
-                }
-                return out;
-            }
-        } catch (SQLException e) {
-            throw new StoreException("ledger query failed", e);
-        }
-    }
-
-    /** The entry whose {@link #COLUMNS} start at column {@code first}. */
-    private static LedgerEntry entry(ResultSet rs, int first) throws SQLException {
-        int c = first - 1;
-        return new LedgerEntry(rs.getString(c + 1), rs.getString(c + 2), Optional.ofNullable(rs.getString(c + 3)),
-                LedgerState.valueOf(rs.getString(c + 4)), Optional.ofNullable(rs.getString(c + 5)), rs.getInt(c + 6),
-                instant(rs, c + 7), instant(rs, c + 8), Optional.ofNullable(rs.getString(c + 9)),
-                Optional.ofNullable(rs.getString(c + 10)), longValue(rs, c + 11));
-    }
-
     private Optional<LedgerEntry> queryOne(String sql, Object... args) {
         return query(sql, args).stream().findFirst();
     }
@@ -251,7 +199,10 @@ public final class Ledger {
             try (ResultSet rs = ps.executeQuery()) {
                 List<LedgerEntry> out = new ArrayList<>();
                 while (rs.next()) {
-                    out.add(entry(rs, 1));
+                    out.add(new LedgerEntry(rs.getString(1), rs.getString(2), Optional.ofNullable(rs.getString(3)),
+                            LedgerState.valueOf(rs.getString(4)), Optional.ofNullable(rs.getString(5)), rs.getInt(6),
+                            instant(rs, 7), instant(rs, 8), Optional.ofNullable(rs.getString(9)),
+                            Optional.ofNullable(rs.getString(10)), longValue(rs, 11)));
                 }
                 return out;
             }

@@ -84,61 +84,6 @@ class StoreSqlTest {
 
     @ParameterizedTest
     @MethodSource("stores")
-    void looksUpAnEntryAndItsTwinsInOneStatement(String kind) {
-        java.util.concurrent.atomic.AtomicReference<Instant> now =
-                new java.util.concurrent.atomic.AtomicReference<>(Instant.parse("2026-11-22T10:00:00Z"));
-        Clock clock = new Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return now.get();
-            }
-        };
-        try (Store store = new Store(config(kind))) {
-            Ledger ledger = new Ledger(store.dataSource(), clock);
-            String mailbox = "mb-" + UUID.randomUUID();
-            Ledger.Lookup nothing = ledger.lookup(mailbox, "k1", "<a@x>");
-            assertThat(nothing.entry()).isEmpty();
-            assertThat(nothing.twins()).isEmpty();
-
-            ledger.recordDelivered(mailbox, "k2", "<a@x>", "/out/2", new Ledger.Content("ab12", 42L));
-            now.set(now.get().plusSeconds(1));
-            ledger.recordRejected(mailbox, "k0", "<a@x>", "no attachment", Ledger.Content.UNKNOWN);
-            now.set(now.get().plusSeconds(1));
-            ledger.recordDelivering(mailbox, "k3", "<a@x>");          // not a twin: its delivery is not recorded
-            ledger.recordDelivered(mailbox, "k4", "<b@x>", "/out/4", Ledger.Content.UNKNOWN);
-            ledger.recordDelivered(mailbox + "-other", "k5", "<a@x>", "/out/5", Ledger.Content.UNKNOWN);
-
-            Ledger.Lookup fresh = ledger.lookup(mailbox, "k1", "<a@x>");
-            assertThat(fresh.entry()).isEmpty();
-            assertThat(fresh.twins()).as("the same as twins(): other keys, oldest first")
-                    .map(LedgerEntry::messageKey).containsExactly("k2", "k0")
-                    .isEqualTo(ledger.twins(mailbox, "k1", "<a@x>").stream().map(LedgerEntry::messageKey).toList());
-
-            Ledger.Lookup known = ledger.lookup(mailbox, "k2", "<a@x>");
-            assertThat(known.entry()).isEqualTo(ledger.find(mailbox, "k2"));
-            assertThat(known.entry().orElseThrow().contentSha256()).contains("ab12");
-            assertThat(known.twins()).map(LedgerEntry::messageKey).containsExactly("k0");
-
-            Ledger.Lookup noMessageId = ledger.lookup(mailbox, "k4", null);
-            assertThat(noMessageId.entry().orElseThrow().location()).contains("/out/4");
-            assertThat(noMessageId.twins()).isEmpty();
-            assertThat(ledger.lookup(mailbox, "k3", " ").entry().orElseThrow().state())
-                    .isEqualTo(LedgerState.DELIVERING);
-        }
-    }
-
-    @ParameterizedTest
-    @MethodSource("stores")
     void grantsAndStatesUseTheSameSqlOnBothStores(String kind) throws Exception {
         Clock clock = Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
         try (Store store = new Store(config(kind))) {
