@@ -298,7 +298,8 @@ public final class MessageIntake {
         if (exchange.getProperty(POSSIBLE_DUPLICATE, false, Boolean.class)) {
             meta.put("possibleDuplicate", true);
         }
-        // a new message's first ledger write is an INSERT; the delivery then updates that row
+        // a new message's first ledger write is an INSERT (DELIVERING, or DELIVERED where the target needs no
+        // DELIVERING); a later write updates that row
         boolean unrecorded = exchange.getProperty(UNRECORDED, false, Boolean.class);
         if (!mb.target().idempotentByKey()) {
             // DELIVERING: a crash from here until DELIVERED is recorded makes the next delivery a flagged possible
