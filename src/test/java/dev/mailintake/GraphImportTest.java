@@ -3,14 +3,19 @@ package dev.mailintake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.intake.FolderTarget;
 import dev.mailintake.intake.MailboxStatus;
 import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.testsupport.Delivered;
 import dev.mailintake.testsupport.Fault;
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
+import dev.mailintake.store.Ledger;
+import dev.mailintake.store.LedgerState;
+import dev.mailintake.testsupport.LogCapture;
 import dev.mailintake.testsupport.LoggedRequest;
 import dev.mailintake.testsupport.Mimes;
 import dev.mailintake.testsupport.TestApp;
@@ -218,6 +223,36 @@ class GraphImportTest {
         assertThat(Delivered.messageDirs(out())).hasSize(5);
         assertThat(fake.requests().stream().filter(r -> r.path().endsWith("/$value")).count())
                 .as("each message fetched once").isEqualTo(5);
+    }
+
+    /**
+     * The folder target recognises a second delivery of a key itself, so the ledger records no DELIVERING before it:
+     * a crash after the folder's rename and before the ledger's DELIVERED leaves the message in its folder, unknown
+     * to the ledger and still in the Inbox. The next poll delivers it again, which writes nothing, and moves it.
+     */
+    @Test
+    void crashAfterTheFolderTookAMessageBeforeTheLedgerWriteLeavesItDeliveredOnce() throws Exception {
+        box.addMessage("inbox", Mimes.pdfMessage("<w@example.com>", "w", 300), T0);
+        try (LogCapture log = LogCapture.of(FolderTarget.class.getName(), Level.INFO)) {
+            app = TestApp.start(settings());
+            await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+            List<Path> dirs = Delivered.messageDirs(out());
+            assertThat(dirs).hasSize(1);
+            byte[] metadata = Files.readAllBytes(dirs.get(0).resolve("metadata.json"));
+            String key = box.messagesIn("Inbox/Processed").get(0).immutableId();
+            Ledger ledger = app.camel().getRegistry().lookupByNameAndType("ledger", Ledger.class);
+
+            // the state such a crash leaves behind
+            ledger.forget("invoices", key);
+            box.moveMessage(key, "inbox");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> box.messagesIn("Inbox/Processed").size() == 1
+                    && ledger.find("invoices", key).map(e -> e.state() == LedgerState.PROCESSED).orElse(false));
+            assertThat(log.count("not written again")).isEqualTo(1);
+            assertThat(Delivered.messageDirs(out())).containsExactlyElementsOf(dirs);
+            assertThat(Files.readAllBytes(dirs.get(0).resolve("metadata.json"))).as("written once").isEqualTo(metadata);
+            assertThat(box.messagesIn("inbox")).isEmpty();
+        }
     }
 
     @Test

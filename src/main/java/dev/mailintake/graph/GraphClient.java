@@ -76,6 +76,11 @@ public final class GraphClient {
         }
     }
 
+    /** The mailbox's gate (its slots and their use). */
+    public RequestGate gate() {
+        return gate;
+    }
+
     public JsonNode get(String url) {
         return execute("GET", url, null, body -> json.readTree(body));
     }
@@ -145,15 +150,17 @@ public final class GraphClient {
      */
     private <T> Attempt<T> attempt(int attempt, String method, String url, String payload, BodyReader<T> reader,
                                    AccessToken token, boolean renewedToken) {
+        // the request is built before a slot is taken: the slot is held only while Graph works on it
+        Exchange exchange = http.createExchange();
+        prepare(exchange, method, url, payload, token);
         try {
             gate.enter();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TransientFailure("interrupted while waiting to call Graph", e);
         }
-        Exchange exchange = http.createExchange();
         try {
-            Response response = call(exchange, method, url, payload, token);
+            Response response = send(exchange);
             if (response.status() >= 200 && response.status() < 300) {
                 try {
                     return new Attempt.Success<>(reader.read(response.body()));
@@ -231,8 +238,7 @@ public final class GraphClient {
         return Duration.ofMillis(capped + jitter);
     }
 
-    private Response call(Exchange exchange, String method, String url, String payload, AccessToken token)
-            throws IOException {
+    private static void prepare(Exchange exchange, String method, String url, String payload, AccessToken token) {
         Message in = exchange.getIn();
         in.setHeader(Exchange.HTTP_URI, url);
         // the enum camel-http reads (HttpMethodHelper): a String would go through the type converter's enum lookup,
@@ -245,6 +251,9 @@ public final class GraphClient {
             in.setHeader(Exchange.CONTENT_TYPE, "application/json");
             in.setBody(payload.getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    private Response send(Exchange exchange) throws IOException {
         try {
             producer.process(exchange);
         } catch (Exception e) {

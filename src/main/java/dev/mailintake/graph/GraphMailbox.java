@@ -34,6 +34,11 @@ public final class GraphMailbox implements MailboxGateway {
         this.userUrl = GraphUrls.user(graphBaseUrl, config.address());
     }
 
+    /** The gate that admits this mailbox's Graph requests. */
+    public RequestGate requestGate() {
+        return client.gate();
+    }
+
     @Override
     public void prepare() {
         if (folders != null) {

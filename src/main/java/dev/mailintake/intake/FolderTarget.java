@@ -1,6 +1,7 @@
 package dev.mailintake.intake;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -29,11 +30,11 @@ public final class FolderTarget implements MessageTarget {
     public static final String INCOMING = ".incoming";
 
     private final Path root;
-    private final ObjectMapper json;
+    private final ObjectWriter metadataWriter;
 
     public FolderTarget(Path root, ObjectMapper json) {
         this.root = root.toAbsolutePath().normalize();
-        this.json = json;
+        this.metadataWriter = json.writerWithDefaultPrettyPrinter();
     }
 
     @Override
@@ -54,6 +55,12 @@ public final class FolderTarget implements MessageTarget {
         return Leftovers.sweep(root.resolve(INCOMING), before);
     }
 
+    /** The folder name derives from the message key: a second delivery finds the folder and writes nothing. */
+    @Override
+    public boolean idempotentByKey() {
+        return true;
+    }
+
     @Override
     public String deliver(SpooledMessage m, Map<String, Object> metadata) {
         Path day = root.resolve(DAY.format(m.ref().receivedAt()));
@@ -64,8 +71,8 @@ public final class FolderTarget implements MessageTarget {
                         m.ref().shortKey(), finalDir);
                 return finalDir.toString();
             }
-            Files.writeString(m.dir().resolve(SpooledMessage.METADATA_FILE),
-                    json.writerWithDefaultPrettyPrinter().writeValueAsString(metadata), StandardCharsets.UTF_8);
+            // UTF-8, as Files.writeString of the same text would
+            metadataWriter.writeValue(m.dir().resolve(SpooledMessage.METADATA_FILE).toFile(), metadata);
             Files.createDirectories(day);
             try {
                 Files.move(m.dir(), finalDir, StandardCopyOption.ATOMIC_MOVE);

@@ -318,12 +318,18 @@ public final class MessageIntake {
         if (exchange.getProperty(POSSIBLE_DUPLICATE, false, Boolean.class)) {
             meta.put("possibleDuplicate", true);
         }
-        // a new message's first ledger write is an INSERT; the delivery then updates that row
-        ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(),
-                exchange.getProperty(UNRECORDED, false, Boolean.class));
+        // a new message's first ledger write is an INSERT (DELIVERING, or DELIVERED where the target needs no
+        // DELIVERING); a later write updates that row
+        boolean unrecorded = exchange.getProperty(UNRECORDED, false, Boolean.class);
+        if (!mb.target().idempotentByKey()) {
+            // DELIVERING: a crash from here until DELIVERED is recorded makes the next delivery a flagged possible
+            // duplicate. A target that recognises a second delivery of the same key by itself needs no such flag
+            ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), unrecorded);
+            unrecorded = false;
+        }
         String location = mb.target().deliver(m, meta);
         ledger.recordDelivered(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), location,
-                exchange.getProperty(CONTENT, Ledger.Content.class));
+                exchange.getProperty(CONTENT, Ledger.Content.class), unrecorded);
         mb.status().delivered(clock.instant());
         exchange.setProperty(LOCATION, location);
     }

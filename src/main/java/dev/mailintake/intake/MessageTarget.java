@@ -25,4 +25,15 @@ public interface MessageTarget {
      * @throws TargetUnavailableException when the target cannot take it now
      */
     String deliver(SpooledMessage message, Map<String, Object> metadata);
+
+    /**
+     * True when a second {@link #deliver} of the same message key is recognised by the target itself and writes
+     * nothing (the built-in folder target: the message's folder name derives from its key). Such a target needs no
+     * {@code DELIVERING} ledger write before the hand-over: after a crash between the hand-over and the ledger, the
+     * next delivery finds the message already there. Endpoint targets and user routes are not: for them the ledger
+     * records {@code DELIVERING}, and the next delivery is flagged as a possible duplicate.
+     */
+    default boolean idempotentByKey() {
+        return false;
+    }
 }

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.graph.GraphMailbox;
+import dev.mailintake.graph.RequestGate;
+import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.testsupport.Delivered;
 import dev.mailintake.testsupport.FakeMailbox;
 import dev.mailintake.testsupport.GraphFake;
@@ -114,6 +117,8 @@ class GraphImportBenchmark {
         Bench.resetPeaks();
         Bench.CpuSampler cpu = Bench.CpuSampler.start();
         app = TestApp.start(settings());
+        RequestGate.Occupancy gate = ((GraphMailbox) app.camel().getRegistry().lookupByNameAndType("mailboxes",
+                Mailboxes.class).get("invoices").gateway()).requestGate().occupancy();
 
         await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(250))
                 .until(() -> box.messagesIn("Inbox/Processed").size() == MESSAGES
@@ -121,6 +126,10 @@ class GraphImportBenchmark {
         // the fake logs a request as completed only after its handler returned, just after the client got the answer
         await().atMost(Duration.ofSeconds(30)).until(() -> fake.graphRequests().stream()
                 .filter(r -> r.path().endsWith("/move") && r.status() == 201).count() == HANDLED);
+        long[] gateAt = gate.nanosAt();
+        long gateFreeWaiter = gate.freeWithWaiterNanos();
+        long gateFreeIdle = gate.freeIdleNanos();
+        Instant gateRead = Instant.now();
         long peakHeap = Bench.peakHeapUsed();
         cpu.stop();
         long heapAfter = Bench.heapUsedAfterGc();
@@ -195,6 +204,11 @@ class GraphImportBenchmark {
         b.append(line("in flight > " + CONCURRENCY, String.format(Locale.ROOT, "%.1f ms in all, %d time(s), longest"
                 + " %.3f ms (fake's view: handler entry -> handler exit)", over.totalMs, over.count, over.longestMs)));
         b.append(line("time at n in flight", over.shares()));
+        // the gate counted on after the last move until it was read (idle, bar the next poll's listing): not the import
+        long tail = Duration.between(lastMove, gateRead).toNanos();
+        gateAt[0] = Math.max(0, gateAt[0] - tail);
+        b.append(line("gate (client)", gateShares(gateAt, gateFreeWaiter,
+                Math.max(0, gateFreeIdle - tail * CONCURRENCY))));
         b.append(line("$value -> move", String.format(Locale.ROOT, "median %d ms, p90 %d ms, max %d ms (local work"
                 + " + gate wait between a message's two requests)", pct(localMs, 50), pct(localMs, 90),
                 pct(localMs, 100))));
@@ -263,6 +277,21 @@ class GraphImportBenchmark {
                     REQUESTS_GOAL, per <= REQUESTS_GOAL ? "PASS" : "MISS")));
         }
         return b.toString();
+    }
+
+    /**
+     * The client's view of the 4 slots (the mailbox's {@code RequestGate}, from its first request to the last move): the share of the time at n admitted requests, and the free slot time split into "a worker was waiting
+     * for it" (hand-over not yet taken up) and "no worker wanted one" (all busy with local work or the listing).
+     */
+    private static String gateShares(long[] at, long freeWithWaiter, long freeIdle) {
+        long span = java.util.Arrays.stream(at).sum();
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < at.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(i).append(String.format(Locale.ROOT, ": %.1f %%", 100.0 * at[i] / span));
+        }
+        double slotTime = (double) span * (at.length - 1);
+        return b.append(String.format(Locale.ROOT, " admitted; free slot time %.1f %% with a worker waiting, %.1f %%"
+                + " with none", 100 * freeWithWaiter / slotTime, 100 * freeIdle / slotTime)).toString();
     }
 
     private static String perKind(Map<String, Long> kinds, int n) {

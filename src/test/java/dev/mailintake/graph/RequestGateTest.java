@@ -47,6 +47,46 @@ class RequestGateTest {
         assertThat(sleeps).containsExactly(Duration.ofSeconds(2));
     }
 
+    /**
+     * The slot accounting: a throttling pause is free slot time with a caller waiting (the other slot, wanted by
+     * nobody, is idle time); the request itself is time at one admitted; nothing ever at two.
+     */
+    @Test
+    void countsHowTheSlotsAreUsed() throws Exception {
+        ManualClock clock = new ManualClock(Instant.parse("2026-11-22T10:00:00Z"));
+        RequestGate gate = new RequestGate("m", 2, new RequestBudget(100, Duration.ofMinutes(10)), clock, d -> {
+            letOneMillisecondPass();
+            clock.advance(d);
+        });
+        RequestGate.Occupancy occupancy = gate.occupancy();
+        assertThat(occupancy.nanosAt()).as("nothing counted before the first request").containsOnly(0L);
+
+        gate.pauseUntil(clock.instant().plusSeconds(2));
+        gate.enter();
+        letOneMillisecondPass();
+        gate.leave();
+
+        long[] at = occupancy.nanosAt();
+        assertThat(at).hasSize(3);
+        assertThat(at[1]).isGreaterThanOrEqualTo(1_000_000L);
+        assertThat(at[2]).isZero();
+        assertThat(occupancy.freeWithWaiterNanos()).as("the pause").isGreaterThanOrEqualTo(1_000_000L);
+        assertThat(occupancy.freeIdleNanos()).as("the second slot all along, the first after the request")
+                .isGreaterThanOrEqualTo(at[1] + occupancy.freeWithWaiterNanos());
+
+        occupancy.reset();
+        assertThat(occupancy.nanosAt()[1]).isZero();
+        assertThat(occupancy.freeWithWaiterNanos()).isZero();
+    }
+
+    /** Lets real time pass (the accounting reads System.nanoTime), without sleeping. */
+    private static void letOneMillisecondPass() {
+        long until = System.nanoTime() + 1_000_000L;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
     @Test
     void neverMoreThanTheConcurrencyInFlight() throws Exception {
         RequestGate gate = new RequestGate("m", 2, new RequestBudget(100, Duration.ofMinutes(10)), Clock.systemUTC(),
