@@ -263,7 +263,7 @@ class AdminSecurityTest {
         assertThat(viaProxy.statusCode()).isEqualTo(303);
 
         // the provider's form_post is cross-site and carries no cookie: the callback only checks Host and the state
-        HttpResponse<String> callback = post(HttpClient.newHttpClient(), base() + "/oauth/callback",
+        HttpResponse<String> callback = post(TestApp.http(), base() + "/oauth/callback",
                 Map.of("state", "forged", "code", "c"), "Origin", "https://login.example.test");
         assertThat(callback.statusCode()).isEqualTo(400);
         assertThat(callback.body()).contains("unknown state");
@@ -277,13 +277,13 @@ class AdminSecurityTest {
         app = TestApp.start(settings());
         String state = stateOf(signIn.authorizeUrl("contoso"));
         try (LogCapture log = LogCapture.of("dev.mailintake", Level.DEBUG)) {
-            HttpResponse<String> answer = get(HttpClient.newHttpClient(), base() + "/oauth/callback?state="
+            HttpResponse<String> answer = get(TestApp.http(), base() + "/oauth/callback?state="
                     + URLEncoder.encode(state, StandardCharsets.UTF_8)
                     + "&error=access_denied%0d%0aFORGED%20ERROR%20admin%20password%20leaked"
                     + "&error_description=x%E2%80%A8FORGED%20too%0bFORGED" + "y".repeat(500));
             assertThat(answer.statusCode()).isEqualTo(400);
             post(signIn.browser(), base() + "/oauth/start/%0d%0aFORGED", Map.of("csrf", signIn.csrfToken()));
-            post(HttpClient.newHttpClient(), base() + "/oauth/callback", Map.of("state", "s\r\nFORGED state"));
+            post(TestApp.http(), base() + "/oauth/callback", Map.of("state", "s\r\nFORGED state"));
 
             List<String> lines = new ArrayList<>();
             log.lines().forEach(l -> lines.addAll(List.of(l.split("\r\n|\r|\n|\u2028|\u2029|\u000b"))));

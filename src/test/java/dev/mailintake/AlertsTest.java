@@ -88,8 +88,9 @@ class AlertsTest {
         JsonNode check = app.healthCheck("connection-contoso");
         assertThat(check.path("status").asText()).isEqualTo("UP");
         assertThat(check.path("message").asText()).contains("expires in 10 days");
-        assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(app.healthUrl()
-                        .replace("/observe/health", "/observe/metrics"))).build(), HttpResponse.BodyHandlers.ofString())
+        assertThat(TestApp.http().send(HttpRequest.newBuilder(URI.create(app.healthUrl()
+                        .replace("/observe/health", "/observe/metrics"))).timeout(Duration.ofSeconds(30)).build(),
+                        HttpResponse.BodyHandlers.ofString())
                 .body()).containsPattern("mailintake_credential_expiry_seconds\\{connection=\"contoso\",credential="
                         + "\"client secret\"} (8[6-9]|9[0-4])[0-9]{4}\\.0");
 

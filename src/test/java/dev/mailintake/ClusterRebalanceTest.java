@@ -109,7 +109,7 @@ class ClusterRebalanceTest {
     private Set<String> owned(String id) {
         Set<String> owned = new TreeSet<>();
         try {
-            String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            String body = TestApp.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                     + managementPorts.get(id) + "/observe/metrics")).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             for (String line : body.split("\n")) {

@@ -193,7 +193,7 @@ class GraphImportFailuresTest {
                 && stopped("import-invoices"));
         assertThat(stopped("import-orders")).isFalse();
         assertThat(box.messagesIn("inbox")).hasSize(1);
-        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        String metrics = TestApp.http().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create(app.healthUrl().replace("/observe/health", "/observe/metrics"))).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("mailintake_messages_imported_total{mailbox=\"orders\"} 1.0")
@@ -228,7 +228,7 @@ class GraphImportFailuresTest {
     @Test
     void withoutMailboxesItStartsServesHealthAndSaysHowToConfigure() throws Exception {
         app = TestApp.start(TestApp.baseSettings(tmp.resolve("data")));
-        String health = java.net.http.HttpClient.newHttpClient().send(
+        String health = TestApp.http().send(
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.healthUrl())).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(health).contains("\"status\":\"UP\"");

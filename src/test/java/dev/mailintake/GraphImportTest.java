@@ -130,7 +130,7 @@ class GraphImportTest {
 
         await().atMost(Duration.ofSeconds(20)).until(() ->
                 app.camel().getRouteController().getRouteStatus("import-invoices").isStopped());
-        String health = java.net.http.HttpClient.newHttpClient().send(
+        String health = TestApp.http().send(
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.healthUrl())).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         JsonNode mailboxCheck = null;

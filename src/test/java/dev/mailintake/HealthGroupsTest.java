@@ -34,7 +34,7 @@ class HealthGroupsTest {
     Path tmp;
     private GraphFake fake;
     private TestApp app;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http = TestApp.http();
 
     @AfterEach
     void tearDown() {

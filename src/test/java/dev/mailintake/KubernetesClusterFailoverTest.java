@@ -261,7 +261,7 @@ class KubernetesClusterFailoverTest {
     /** Who owns mailbox {@code i}, as instance {@code askedId} sees it (its health details). */
     private Optional<String> owner(String askedId, int i) {
         try {
-            String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            String body = TestApp.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                     + managementPorts.get(askedId) + "/observe/health?data=true")).timeout(Duration.ofSeconds(5))
                     .build(), HttpResponse.BodyHandlers.ofString()).body();
             for (JsonNode check : JSON.readTree(body).path("checks")) {

@@ -98,7 +98,7 @@ class PrometheusAlertsTest {
             // mailintake_credential_expiry_seconds exists only for a credential whose expiry is known
             s.put("mailintake.connections.contoso.client-secret-expires", "2030-01-31");
             app = TestApp.start(s);
-            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            String metrics = TestApp.http().send(HttpRequest.newBuilder(
                     URI.create(app.healthUrl().replace("/observe/health", "/observe/metrics"))).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             Set<String> served = new TreeSet<>();

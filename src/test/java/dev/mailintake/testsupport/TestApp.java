@@ -34,6 +34,15 @@ import org.apache.camel.main.MainListenerSupport;
  * with test overrides: a temp data directory and store, a free management port and faster Graph retries.
  */
 public final class TestApp implements AutoCloseable {
+    /**
+     * An HTTP client for the application's servers: HTTP/1.1 as Prometheus and probes speak it (the JDK client's
+     * default h2c upgrade has been seen to leave a large answer hanging), and a connect timeout.
+     */
+    public static HttpClient http() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(java.time.Duration
+                .ofSeconds(5)).build();
+    }
+
     public static final GraphClient.RetryPolicy FAST_RETRIES =
             new GraphClient.RetryPolicy(6, Duration.ofMillis(200), Duration.ofSeconds(2));
 
@@ -228,7 +237,7 @@ public final class TestApp implements AutoCloseable {
     /** The named check of {@code /observe/health?data=true} (e.g. {@code mailbox-invoices}), or a missing node. */
     public JsonNode healthCheck(String name) {
         try {
-            String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(healthUrl() + "?data=true"))
+            String body = http().send(HttpRequest.newBuilder(URI.create(healthUrl() + "?data=true"))
                     .build(), HttpResponse.BodyHandlers.ofString()).body();
             for (JsonNode check : new ObjectMapper().readTree(body).path("checks")) {
                 if (check.path("name").asText().equals(name)) {
