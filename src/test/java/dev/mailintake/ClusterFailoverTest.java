@@ -320,7 +320,8 @@ class ClusterFailoverTest {
         frozen.resume();
         await().atMost(Duration.ofSeconds(30)).until(() -> frozen.lines().size() > linesBefore);
         await().pollDelay(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).until(() -> true);
-        List<String> after = frozen.lines().subList(linesBefore, frozen.lines().size());
+        List<String> lines = frozen.lines();
+        List<String> after = lines.subList(linesBefore, lines.size());
         // its imports in hand find their claims taken when it runs again: fenced, not delivered (ClaimsTest proves the
         // rule on a fixed clock); one frozen past its claim's renewal — in its delivery (the documented window, which
         // the folder target absorbs: idempotent by key) or in its move to Processed, which the fake carried out while

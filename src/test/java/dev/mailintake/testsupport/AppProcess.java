@@ -86,8 +86,9 @@ public final class AppProcess implements AutoCloseable {
         }
     }
 
+    /** The lines so far (a copy: the process goes on writing). */
     public List<String> lines() {
-        return lines;
+        return List.copyOf(lines);
     }
 
     public long count(String text) {
