@@ -23,7 +23,6 @@ import java.util.Optional;
  * standard {@code error} field (and Entra's AADSTS codes when the provider is Entra).
  */
 public final class GenericOAuthTokenSource implements DelegatedGrant {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GenericOAuthTokenSource.class);
     private static final Duration MARGIN = Duration.ofMinutes(5);
 
     private final ConnectionConfig connection;
@@ -87,19 +86,7 @@ public final class GenericOAuthTokenSource implements DelegatedGrant {
 
     @Override
     public AccessToken acquire(boolean forceRefresh) {
-        // one refresh of this connection at a time across every instance on the store; a waiting one then finds the
-        // token the other just got (the cache is read inside the lock) and asks the provider for nothing — even when it
-        // was to force a refresh (the refresh round, "Refresh tokens now" on another instance, a 401): the grant was
-        // refreshed after it asked, which is what it asked for
-        long seen = forceRefresh ? grants.version(connection.name()) : 0;
-        return grants.exclusively(connection.name(), () -> {
-            boolean refreshedMeanwhile = forceRefresh && grants.version(connection.name()) != seen;
-            if (refreshedMeanwhile) {
-                LOG.info("connection '{}': another instance got new tokens while this one waited; using them",
-                        connection.name());
-            }
-            return acquireLocked(forceRefresh && !refreshedMeanwhile);
-        });
+        return grants.acquireOnce(connection.name(), forceRefresh, this::acquireLocked);
     }
 
     private AccessToken acquireLocked(boolean forceRefresh) {

@@ -133,6 +133,27 @@ public final class GrantStore {
     }
 
     /**
+     * One token request for a connection at a time across every instance on the store: runs {@code acquire} under
+     * the connection's refresh lock ({@link #exclusively}), so a waiting instance then finds the token the other just
+     * got (the cache is read inside the lock). A forced refresh (the refresh round, "Refresh tokens now" on another
+     * instance, a 401) that waited while another instance refreshed the grant does not force another: the grant was
+     * refreshed after it asked, which is what it asked for.
+     *
+     * @param acquire gets the token; its argument says whether to refresh even a valid cached one
+     */
+    public <T> T acquireOnce(String connection, boolean forceRefresh, java.util.function.Function<Boolean, T> acquire) {
+        long seen = forceRefresh ? version(connection) : 0;
+        return exclusively(connection, () -> {
+            boolean refreshedMeanwhile = forceRefresh && version(connection) != seen;
+            if (refreshedMeanwhile) {
+                org.slf4j.LoggerFactory.getLogger(GrantStore.class).info("connection '{}': another instance got new"
+                        + " tokens while this one waited; using them", connection);
+            }
+            return acquire.apply(forceRefresh && !refreshedMeanwhile);
+        });
+    }
+
+    /**
      * Runs {@code action} while holding the connection's refresh lock, across every instance on the store (a row of
      * {@code mi_locks} held FOR UPDATE in a transaction of its own): one token refresh of a connection at a time.
      */
