@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mailintake.testsupport.AppCluster;
 import dev.mailintake.testsupport.AppProcess;
 import dev.mailintake.testsupport.Delivered;
 import dev.mailintake.testsupport.FakeMailbox;
@@ -12,11 +13,6 @@ import dev.mailintake.testsupport.Mimes;
 import dev.mailintake.testsupport.PgSchema;
 import dev.mailintake.testsupport.TestApp;
 import dev.mailintake.testsupport.TestSecrets;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,8 +46,7 @@ class ClusterRebalanceTest {
     private PgSchema schema;
     private TestingServer zookeeper;
     private final List<FakeMailbox> boxes = new ArrayList<>();
-    private final List<AppProcess> instances = new ArrayList<>();
-    private final Map<String, Integer> managementPorts = new LinkedHashMap<>();
+    private AppCluster cluster;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -68,59 +63,35 @@ class ClusterRebalanceTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        instances.forEach(AppProcess::close);
-        Path logs = Path.of(System.getProperty("mailintake.test.logdir", "target/test-logs"), "rebalance");
-        Files.createDirectories(logs);
-        for (AppProcess p : instances) {
-            Files.write(logs.resolve("instance-" + p.pid() + ".log"), p.lines());
+        if (cluster != null) {
+            cluster.close();
         }
         fake.close();
         schema.close();
         zookeeper.close();
     }
 
-    private AppProcess start(String id) {
+    /** Two instances' shared settings: the store, ZooKeeper, the mailboxes into one folder target. */
+    private AppCluster cluster() {
         Map<String, String> s = new LinkedHashMap<>(TestApp.connection("contoso", fake, TestApp.TENANT,
                 TestApp.CLIENT_ID, TestSecrets.CLIENT_SECRET));
-        s.put("mailintake.data-dir", tmp.resolve(id).toString());
         s.put("mailintake.store.url", schema.url());
         s.put("mailintake.store.user", "postgres");
-        s.put("mailintake.cluster.service", "zookeeper");
-        s.put("mailintake.cluster.zookeeper.nodes", zookeeper.getConnectString());
-        s.put("mailintake.cluster.instance-id", id);
-        int port = AppProcess.freePort();
-        managementPorts.put(id, port);
-        s.put("camel.management.port", String.valueOf(port));
-        s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
+        s.putAll(AppCluster.zooKeeper(zookeeper.getConnectString()));
+        List<String> names = new ArrayList<>();
         for (int i = 0; i < MAILBOXES; i++) {
+            names.add("r" + i);
             String k = "mailintake.mailboxes.r" + i + ".";
             s.put(k + "connection", "contoso");
             s.put(k + "address", "r" + i + "@contoso.test");
             s.put(k + "poll", "1s");
             s.put(k + "target", "folder:" + tmp.resolve("out"));
         }
-        AppProcess p = AppProcess.start(tmp, Map.of(), "--config",
-                AppProcess.configFile(tmp.resolve(id + ".properties"), s).toString());
-        instances.add(p);
-        return p;
+        return new AppCluster(tmp, s, names, Map.of());
     }
 
-    /** The mailboxes instance {@code id} runs now (its metric {@code mailintake_mailbox_owned}). */
     private Set<String> owned(String id) {
-        Set<String> owned = new TreeSet<>();
-        try {
-            String body = TestApp.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + managementPorts.get(id) + "/observe/metrics")).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            for (String line : body.split("\n")) {
-                if (line.startsWith("mailintake_mailbox_owned{") && line.endsWith(" 1.0")) {
-                    owned.add(line.replaceAll(".*mailbox=\"([^\"]+)\".*", "$1"));
-                }
-            }
-        } catch (Exception e) {
-            return Set.of("unreachable");
-        }
-        return owned;
+        return cluster.owned(id);
     }
 
     private void addMessages(int from, int to) {
@@ -134,11 +105,12 @@ class ClusterRebalanceTest {
 
     @Test
     void aJoiningInstanceGetsHalfTheMailboxesAndALeavingOneHandsThemBack() throws Exception {
-        AppProcess a = start("a");
+        cluster = cluster();
+        AppProcess a = cluster.start("a");
         await().atMost(Duration.ofSeconds(60)).until(() -> owned("a").size() == MAILBOXES);
         addMessages(0, PER_MAILBOX / 3);
 
-        AppProcess b = start("b");
+        AppProcess b = cluster.start("b");
         addMessages(PER_MAILBOX / 3, 2 * PER_MAILBOX / 3);
         Instant joined = Instant.now();
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).until(() -> {
