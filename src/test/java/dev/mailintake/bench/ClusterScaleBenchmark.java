@@ -76,7 +76,7 @@ class ClusterScaleBenchmark {
                         AppProcess.configFile(tmp.resolve(id + ".properties"), s).toString()));
             }
             try {
-                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+                HttpClient http = TestApp.http();
                 await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
                         .until(() -> owned(http, ports.get("a")) + owned(http, ports.get("b")) == MAILBOXES);
                 double allOwned = seconds(launched);

@@ -33,7 +33,7 @@ import javax.management.remote.JMXServiceURL;
  */
 public final class AppCluster implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP = TestApp.http();
 
     private final Path dir;
     private final Map<String, String> shared;
