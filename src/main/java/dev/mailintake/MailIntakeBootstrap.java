@@ -128,7 +128,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
     /** Everything after the store is open: beans, bindings, routes. */
     private void configure(CamelContext camel, MailIntakeConfig config, ObjectMapper json) {
         Ledger ledger = new Ledger(store.dataSource(), clock);
-        cluster = new Cluster(config.cluster(), new Instances(store.dataSource(), clock), clock);
+        cluster = new Cluster(config.cluster(), new Instances(store.dataSource(), clock));
         cluster.join(camel);
         camel.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override

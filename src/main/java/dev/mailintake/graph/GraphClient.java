@@ -87,16 +87,18 @@ public final class GraphClient {
 
     /** POST or PATCH with a JSON body; returns the JSON answer (or an empty node). */
     public JsonNode send(String method, String url, Object body) {
-        String payload;
-        try {
-            payload = json.writeValueAsString(body);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return execute(method, url, payload, in -> {
+        return execute(method, url, payload(body), in -> {
             byte[] bytes = in == null ? new byte[0] : in.readAllBytes();
             return bytes.length == 0 ? json.createObjectNode() : json.readTree(bytes);
         });
+    }
+
+    private String payload(Object body) {
+        try {
+            return json.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -104,13 +106,7 @@ public final class GraphClient {
      * its end, so the connection is reused, but not parsed.
      */
     public void sendIgnoringAnswer(String method, String url, Object body) {
-        String payload;
-        try {
-            payload = json.writeValueAsString(body);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        execute(method, url, payload, in -> {
+        execute(method, url, payload(body), in -> {
             if (in != null) {
                 in.transferTo(java.io.OutputStream.nullOutputStream());
             }

@@ -31,7 +31,6 @@ public final class Cluster {
 
     private final ClusterConfig config;
     private final Instances instances;
-    private final java.time.Clock clock;
     private final String host;
     private CamelClusterService service;
     private ScheduledExecutorService heartbeat;
@@ -41,10 +40,9 @@ public final class Cluster {
     private final java.util.Map<String, String> mailboxRoutes = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile List<Instances.Instance> others = List.of();
 
-    public Cluster(ClusterConfig config, Instances instances, java.time.Clock clock) {
+    public Cluster(ClusterConfig config, Instances instances) {
         this.config = config;
         this.instances = instances;
-        this.clock = clock;
         String h;
         try {
             h = java.net.InetAddress.getLocalHost().getHostName();
@@ -130,7 +128,7 @@ public final class Cluster {
         // ZooKeeper only: Camel 4.18's file-lock view, started again after a stop, trips over the lock it released
         // (a logged ClosedChannelException) — and the file lock is for two processes on one host anyway
         if (config.service() == ClusterConfig.Service.ZOOKEEPER && !mailboxRoutes.isEmpty()) {
-            Rebalancer rebalancer = new Rebalancer(camel, config.service().name(), mailboxRoutes, clock);
+            Rebalancer rebalancer = new Rebalancer(camel, config.service().name(), mailboxRoutes);
             rebalancing = camel.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "rebalance");
             rebalancing.scheduleWithFixedDelay(() -> {
                 try {

@@ -1,11 +1,8 @@
 package dev.mailintake.ops;
 
 import dev.mailintake.store.Instances;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,17 +31,15 @@ final class Rebalancer {
     private final String clusterService;
     /** Mailbox namespace → its route's id. */
     private final Map<String, String> routes;
-    private final Clock clock;
-    /** Handed over, not yet seen elsewhere: namespace → when. Only the rebalancing thread touches it. */
-    private final Map<String, Instant> handingOver = new LinkedHashMap<>();
+    /** Handed over in the last round, to start again in this one. Only the rebalancing thread touches it. */
+    private final Set<String> handingOver = new java.util.LinkedHashSet<>();
     /** The instances seen in the previous round: a peer counts from its second round (its routes have started). */
     private Set<String> seenBefore = Set.of();
 
-    Rebalancer(CamelContext camel, String clusterService, Map<String, String> routes, Clock clock) {
+    Rebalancer(CamelContext camel, String clusterService, Map<String, String> routes) {
         this.camel = camel;
         this.clusterService = clusterService;
         this.routes = Map.copyOf(routes);
-        this.clock = clock;
     }
 
     /**
@@ -54,12 +49,11 @@ final class Rebalancer {
      * @param others the other live instances' last heartbeats
      */
     void round(Set<String> owned, List<Instances.Instance> others) {
-        Instant now = clock.instant();
         if (!handingOver.isEmpty()) {
             // a round later: the instance standing by has had the mailbox since this one left its election (ZooKeeper
             // queues the candidates: the next in line leads as soon as the leader's node is gone); this instance joins
             // it again, at the end of the line. Then a round without a decision, for the heartbeats to catch up
-            handingOver.keySet().forEach(ns -> start(ns, others.stream().anyMatch(o -> o.owns().contains(ns))));
+            handingOver.forEach(ns -> start(ns, others.stream().anyMatch(o -> o.owns().contains(ns))));
             handingOver.clear();
             return;
         }
@@ -86,19 +80,14 @@ final class Rebalancer {
         mine.stream().sorted(Comparator.reverseOrder())
                 .filter(ns -> camel.getInflightRepository().size(routes.get(ns)) == 0)
                 .limit(handOver)
-                .forEach(ns -> stop(ns, now));
+                .forEach(this::stop);
     }
 
-    /** Stops the handovers under way (the instance stops): their routes stay stopped. */
-    void clear() {
-        handingOver.clear();
-    }
-
-    private void stop(String namespace, Instant now) {
+    private void stop(String namespace) {
         String route = routes.get(namespace);
         try {
             camel.getRouteController().stopRoute(route, 10, TimeUnit.SECONDS);
-            handingOver.put(namespace, now);
+            handingOver.add(namespace);
         } catch (Exception e) {
             LOG.warn("cannot hand {} over: {}", namespace, e.getMessage());
             start(namespace, false);

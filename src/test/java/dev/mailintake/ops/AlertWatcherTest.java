@@ -21,7 +21,7 @@ class AlertWatcherTest {
 
     private static AlertWatcher watcher(ManualClock clock, Credential credential) {
         Cluster alone = new Cluster(new ClusterConfig(ClusterConfig.Service.NONE, Optional.empty(), Optional.empty(),
-                "test", Duration.ofMinutes(2)), new Instances(null, clock), clock);
+                "test", Duration.ofMinutes(2)), new Instances(null, clock));
         return new AlertWatcher(new Mailboxes(List.of()), Map.of(), Map.of("contoso", credential),
                 new TokenService(Map.of(), clock, Duration.ofMinutes(5)), 3, Optional.empty(), "https://intake/", clock,
                 alone);
