@@ -127,7 +127,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
 
     /** Everything after the store is open: beans, bindings, routes. */
     private void configure(CamelContext camel, MailIntakeConfig config, ObjectMapper json) {
-        Ledger ledger = new Ledger(store.dataSource(), clock);
+        Ledger ledger = new Ledger(store, clock);
         cluster = new Cluster(config.cluster(), new Instances(store.dataSource(), clock));
         cluster.join(camel);
         camel.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
@@ -145,7 +145,7 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             problems.add(e.getMessage());
             box = null;
         }
-        GrantStore grants = box == null ? null : new GrantStore(store.dataSource(), box, clock);
+        GrantStore grants = box == null ? null : new GrantStore(store, box, clock);
         Map<String, TokenSource> sources = new LinkedHashMap<>();
         Map<String, DelegatedGrant> delegated = new LinkedHashMap<>();
         config.connections().forEach((name, c) -> {

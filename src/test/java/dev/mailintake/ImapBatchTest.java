@@ -129,7 +129,7 @@ class ImapBatchTest {
             Map<String, String> s = settings(proxy.port());
             s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
             s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
-            // the store writes every commit at once (Store.durable: WRITE_DELAY=0), so what is tested is the batch:
+            // the ledger is made durable before every move (Ledger.persist), so what is tested is the batch:
             // delivered and recorded, killed before its move
             Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
 

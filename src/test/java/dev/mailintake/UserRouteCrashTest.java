@@ -87,6 +87,9 @@ class UserRouteCrashTest {
                 """.formatted(flagged, delivered), StandardCharsets.UTF_8);
         Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("unused"));
         s.put("mailintake.mailboxes.invoices.target", "direct:capture");
+        // H2's background writer held off: only what the application makes durable itself (Ledger.persist) is in the
+        // file at the kill
+        s.put("mailintake.store.url", s.get("mailintake.store.url") + ";WRITE_DELAY=60000");
         s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
         s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
         Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
@@ -104,6 +107,53 @@ class UserRouteCrashTest {
         assertThat(unflagged).as("never twice without the flag").doesNotHaveDuplicates();
         assertThat(new java.util.TreeSet<>(all)).as("every message reached the route").hasSize(12);
         assertThat(all.size() - 12).as("second deliveries: only messages in hand at the kill").isLessThanOrEqualTo(8);
+    }
+
+    /**
+     * One message, killed while the route holds it, with H2's background writer held off: only {@code DELIVERING},
+     * made durable before the hand-over, tells the restarted instance that the route may have it already. Its second
+     * delivery must carry the flag; an unflagged one would wait in the route's delay and the test would time out.
+     */
+    @Test
+    void theDeliveringRecordIsInTheFileBeforeTheHandOver() throws Exception {
+        fake = TestApp.startFake();
+        FakeMailbox box = TestApp.invoicesBox(fake);
+        box.addMessage("inbox", Mimes.pdfMessage("<one@example.com>", "one", 300), Instant.parse("2026-11-20T08:00:00Z"));
+        Path received = Files.createDirectories(tmp.resolve("received"));
+        Path flagged = Files.createDirectories(tmp.resolve("flagged"));
+        Files.createDirectories(tmp.resolve("routes"));
+        Files.writeString(tmp.resolve("routes").resolve("capture.yaml"), """
+                - route:
+                    id: capture
+                    from:
+                      uri: direct:capture
+                      steps:
+                        - choice:
+                            when:
+                              - simple: "${header.MailIntakePossibleDuplicate}"
+                                steps:
+                                  - to: "file:%s?fileName=${exchangeId}.eml"
+                            otherwise:
+                              steps:
+                                - to: "file:%s?fileName=${exchangeId}.eml"
+                                - delay:
+                                    constant: "120000"
+                """.formatted(flagged, received), StandardCharsets.UTF_8);
+        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("unused"));
+        s.put("mailintake.mailboxes.invoices.target", "direct:capture");
+        s.put("mailintake.store.url", s.get("mailintake.store.url") + ";WRITE_DELAY=60000");
+        s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
+        s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
+        Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
+
+        AppProcess first = start(config);
+        await().atMost(Duration.ofSeconds(60)).until(() -> deliveries(received).size() == 1);
+        first.kill();
+
+        start(config);
+        await().atMost(Duration.ofSeconds(60)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
+        assertThat(deliveries(received)).as("unflagged once").containsExactly("<one@example.com>");
+        assertThat(deliveries(flagged)).as("the second delivery is flagged").containsExactly("<one@example.com>");
     }
 
     /** The Message-ID of every file the route wrote. */

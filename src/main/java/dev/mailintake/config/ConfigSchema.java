@@ -51,9 +51,11 @@ public final class ConfigSchema {
                     "`jdbc:h2:file:<absolute data-dir>/mail-intake;DB_CLOSE_ON_EXIT=FALSE`", "The store: the"
                     + " exactly-once ledger, the delegated grants (encrypted) and pending sign-ins. Flyway creates and"
                     + " upgrades its schema at start (`db/migration/V<n>__*.sql`, history in `mi_schema_history`). The"
-                    + " jar holds the H2 and PostgreSQL (`jdbc:postgresql://…`) drivers. An H2 file URL gets"
-                    + " `;WRITE_DELAY=0` unless it names a write delay: every commit is in the file before the next"
-                    + " step, so a crash cannot undo a ledger record."),
+                    + " jar holds the H2 and PostgreSQL (`jdbc:postgresql://…`) drivers. With an H2 file the"
+                    + " ledger's records are written to the file (`CHECKPOINT`, shared by the messages handled at"
+                    + " that moment) before each move and each hand-over that depends on them, and every grant at"
+                    + " once, so a crash cannot undo them; H2 writes the rest in the background. Do not set"
+                    + " `WRITE_DELAY=0`: it stops H2's housekeeping and the file grows with every commit."),
             key(GLOBAL, "store.user", TEXT, "sa", "Store user."),
             key(GLOBAL, "store.password", SECRET, null, "Store password."),
             key(GLOBAL, "delivery.redeliveries", new Int(0, 100, ""), "3",

@@ -325,6 +325,7 @@ public final class MessageIntake {
             // DELIVERING: a crash from here until DELIVERED is recorded makes the next delivery a flagged possible
             // duplicate. A target that recognises a second delivery of the same key by itself needs no such flag
             ledger.recordDelivering(m.ref().mailbox(), m.ref().key(), m.ref().internetMessageId(), unrecorded);
+            ledger.persist();
             unrecorded = false;
         }
         String location = mb.target().deliver(m, meta);
@@ -344,6 +345,8 @@ public final class MessageIntake {
         PendingMoves.Processed done = new PendingMoves.Processed(ref, exchange.getProperty(LOCATION, String.class));
         PendingMoves moves = exchange.getProperty(MOVES, PendingMoves.class);
         if (moves == null) {
+            // the move hides the message from every later poll: the ledger's record of it must be in the file first
+            ledger.persist();
             mb.gateway().moveToProcessed(ref);
             movedToProcessed(mb, List.of(done), exchange.getProperty(POLL, PollProgress.class));
         } else {
@@ -363,6 +366,7 @@ public final class MessageIntake {
             return;
         }
         try {
+            ledger.persist();
             mb.gateway().moveAllToProcessed(batch.stream().map(PendingMoves.Processed::ref).toList());
         } catch (MailboxFailure | MailboxPaused e) {
             throw e;
@@ -429,6 +433,7 @@ public final class MessageIntake {
         PendingMoves.Rejected rejected = new PendingMoves.Rejected(ref, reason, detail);
         PendingMoves moves = exchange.getProperty(MOVES, PendingMoves.class);
         if (moves == null) {
+            ledger.persist();
             mb.gateway().moveToError(ref, reason);
             movedToError(mb, List.of(rejected), exchange.getProperty(POLL, PollProgress.class));
         } else {
@@ -444,6 +449,7 @@ public final class MessageIntake {
         Map<MessageRef, String> reasons = new LinkedHashMap<>();
         batch.forEach(r -> reasons.put(r.ref(), r.reason()));
         try {
+            ledger.persist();
             mb.gateway().moveAllToError(reasons);
         } catch (MailboxFailure | MailboxPaused e) {
             throw e;

@@ -15,11 +15,18 @@ import javax.sql.DataSource;
  */
 public final class GrantStore {
     private final DataSource dataSource;
+    private final Durability durability;
     private final SecretBox box;
     private final Clock clock;
 
-    public GrantStore(DataSource dataSource, SecretBox box, Clock clock) {
+    public GrantStore(Store store, SecretBox box, Clock clock) {
+        this(store.dataSource(), store.durability(), box, clock);
+    }
+
+    /** @param durability every grant written is made durable at once: a rotated refresh token must not be lost */
+    public GrantStore(DataSource dataSource, Durability durability, SecretBox box, Clock clock) {
         this.dataSource = dataSource;
+        this.durability = durability;
         this.box = box;
         this.clock = clock;
     }
@@ -189,14 +196,19 @@ public final class GrantStore {
     }
 
     private int update(String sql, Object... args) {
+        int n;
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < args.length; i++) {
                 ps.setObject(i + 1, args[i]);
             }
-            return ps.executeUpdate();
+            n = ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("cannot save a grant", e);
         }
+        if (n > 0) {
+            durability.persist();
+        }
+        return n;
     }
 
     private static Optional<Instant> instant(ResultSet rs, int column) throws SQLException {

@@ -23,11 +23,27 @@ public final class Ledger {
             + " first_failure_at, delivered_at, location, content_sha256, content_size";
 
     private final DataSource dataSource;
+    private final Durability durability;
     private final Clock clock;
 
-    public Ledger(DataSource dataSource, Clock clock) {
+    public Ledger(Store store, Clock clock) {
+        this(store.dataSource(), store.durability(), clock);
+    }
+
+    public Ledger(DataSource dataSource, Durability durability, Clock clock) {
         this.dataSource = dataSource;
+        this.durability = durability;
         this.clock = clock;
+    }
+
+    /**
+     * Makes every record so far survive a crash of this process. Called before a step that depends on them (a move
+     * out of the Inbox, a hand-over after {@code DELIVERING}); the records after a move ({@code PROCESSED},
+     * {@code ERROR}) and failure counts need not be: lost, they leave a row one state behind, which the next poll
+     * does not act on.
+     */
+    public void persist() {
+        durability.persist();
     }
 
     /** What is known of a message's raw bytes: their SHA-256 (hex) and size, each null when unknown. */

@@ -26,10 +26,11 @@ public final class Store implements AutoCloseable {
 
     private final HikariDataSource dataSource;
     private final boolean postgres;
+    private final Durability durability;
 
     public Store(StoreConfig config) {
         HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl(durable(config.url()));
+        hc.setJdbcUrl(config.url());
         hc.setUsername(config.user());
         config.password().map(Secret::value).ifPresent(hc::setPassword);
         hc.setMaximumPoolSize(16);
@@ -41,8 +42,11 @@ public final class Store implements AutoCloseable {
         }
         this.dataSource = new HikariDataSource(hc);
         this.postgres = config.url().startsWith("jdbc:postgresql:");
+        this.durability = config.url().startsWith("jdbc:h2:") && !config.url().startsWith("jdbc:h2:mem:")
+                ? new H2Checkpoints(dataSource) : Durability.AT_COMMIT;
         try {
             migrate();
+            durability.persist();
         } catch (RuntimeException e) {
             dataSource.close();
             throw e;
@@ -50,18 +54,13 @@ public final class Store implements AutoCloseable {
         LOG.info("Store ready at {}", redact(config.url()));
     }
 
-    /**
-     * An H2 URL with {@code WRITE_DELAY=0} unless it sets a write delay itself: H2 writes commits to its file in the
-     * background (every 500 ms by default), so a {@code kill -9} or a crash could undo the last ledger records — a
-     * message recorded as delivered would be delivered again, without even the possible-duplicate flag.
-     */
-    static String durable(String url) {
-        return url.startsWith("jdbc:h2:") && !url.toUpperCase(java.util.Locale.ROOT).contains("WRITE_DELAY")
-                && !url.startsWith("jdbc:h2:mem:") ? url + ";WRITE_DELAY=0" : url;
-    }
-
     public DataSource dataSource() {
         return dataSource;
+    }
+
+    /** How to make the commits so far survive a crash of this process (an H2 file writes them in the background). */
+    public Durability durability() {
+        return durability;
     }
 
     /**

@@ -87,8 +87,8 @@ class SharedGrantRefreshTest {
             ConnectionConfig connection = new ConfigLoader(m).load().connections().get("gmail");
             SecretBox box = SecretBox.load(null, tmp.resolve("store.key"));
             try (Store a = new Store(storeConfig); Store b = new Store(storeConfig)) {
-                GrantStore grantsA = new GrantStore(a.dataSource(), box, Clock.systemUTC());
-                GrantStore grantsB = new GrantStore(b.dataSource(), box, Clock.systemUTC());
+                GrantStore grantsA = new GrantStore(a, box, Clock.systemUTC());
+                GrantStore grantsB = new GrantStore(b, box, Clock.systemUTC());
                 // a signed-in grant whose access token has expired
                 grantsA.authorized("gmail", DelegatedGrant.fingerprint(connection), "ada@gmail.test",
                         "{\"access_token\":\"at-0\",\"expires_at\":" + Instant.now().minusSeconds(60).toEpochMilli()

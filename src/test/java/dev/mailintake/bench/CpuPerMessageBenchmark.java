@@ -137,7 +137,7 @@ class CpuPerMessageBenchmark {
         return m;
     }
 
-    private record Result(List<Sample> samples, Instant started, List<String> jvmOptions, long warnings) {
+    private record Result(List<Sample> samples, Instant started, List<String> jvmOptions, long warnings, long storeBytes) {
         String report(String source, long bytes) {
             Sample first = samples.stream().filter(x -> x.processed() > 0).findFirst().orElseThrow();
             Sample from = samples.stream().filter(x -> x.processed() >= WARMUP).findFirst().orElseThrow();
@@ -166,6 +166,8 @@ class CpuPerMessageBenchmark {
                     + " %.2f ms, other threads (application, VM) %.2f ms per message", (to.kind("JIT") - from.kind("JIT"))
                     / 1e6 / n, (to.kind("GC") - from.kind("GC")) / 1e6 / n, (to.kind("other") - from.kind("other"))
                     / 1e6 / n)));
+            b.append(line("store file", String.format(Locale.ROOT, "%.1f MB (the H2 file after %,d messages)",
+                    storeBytes / 1e6, to.processed())));
             b.append(line("WARN/ERROR lines", String.valueOf(warnings)));
             b.append("================================\n");
             return b.toString();
@@ -195,7 +197,8 @@ class CpuPerMessageBenchmark {
                 return n >= TOTAL;
             });
             long warnings = app.lines().stream().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")).count();
-            return new Result(samples, started, options, warnings);
+            Path storeFile = tmp.resolve("data").resolve("store.mv.db");
+            return new Result(samples, started, options, warnings, Files.exists(storeFile) ? Files.size(storeFile) : 0);
         }
     }
 

@@ -67,12 +67,12 @@ class MigrationTest {
     void anEmptyDatabaseGetsEveryMigration(String kind) throws Exception {
         StoreConfig config = empty(kind);
         try (Store store = new Store(config)) {
-            new Ledger(store.dataSource(), Clock.systemUTC()).recordDelivered("mb", "k1", "<a@x>", "/out/1",
+            new Ledger(store, Clock.systemUTC()).recordDelivered("mb", "k1", "<a@x>", "/out/1",
                     new Ledger.Content("ab", 2L));
         }
         assertThat(versions(config)).containsExactly("1:SQL", "2:SQL", "3:SQL", "4:SQL", "5:SQL", "6:SQL");
         try (Store again = new Store(config)) { // a restart migrates nothing
-            assertThat(new Ledger(again.dataSource(), Clock.systemUTC()).find("mb", "k1")).isPresent();
+            assertThat(new Ledger(again, Clock.systemUTC()).find("mb", "k1")).isPresent();
         }
         assertThat(versions(config)).hasSize(6);
     }
@@ -96,7 +96,7 @@ class MigrationTest {
                     + " VALUES ('s0', 'contoso', 'v', 1, 0)");
         }
         try (Store store = new Store(config)) {
-            LedgerEntry old = new Ledger(store.dataSource(), Clock.systemUTC()).find("mb", "k0").orElseThrow();
+            LedgerEntry old = new Ledger(store, Clock.systemUTC()).find("mb", "k0").orElseThrow();
             assertThat(old.state()).isEqualTo(LedgerState.PROCESSED);
             assertThat(old.location()).contains("/out/0");
             assertThat(old.contentSha256()).isEmpty();

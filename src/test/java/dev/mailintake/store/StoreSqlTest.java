@@ -43,27 +43,12 @@ class StoreSqlTest {
         return schema.storeConfig();
     }
 
-    /** An H2 store writes each commit to its file at once, unless its URL names a write delay itself. */
-    @org.junit.jupiter.api.Test
-    void anH2StoreWritesEveryCommitAtOnce() throws Exception {
-        String url = "jdbc:h2:file:" + tmp.resolve("durable-" + UUID.randomUUID());
-        try (Store store = new Store(new StoreConfig(url, "sa", Optional.empty()));
-             Connection c = store.dataSource().getConnection();
-             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT SETTING_VALUE FROM"
-                     + " INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'WRITE_DELAY'")) {
-            assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1)).isEqualTo("0");
-        }
-        assertThat(Store.durable(url + ";WRITE_DELAY=200")).isEqualTo(url + ";WRITE_DELAY=200");
-        assertThat(Store.durable("jdbc:postgresql://db/mail")).isEqualTo("jdbc:postgresql://db/mail");
-    }
-
     @ParameterizedTest
     @MethodSource("stores")
     void recordsTheLifeOfAMessage(String kind) {
         Clock clock = Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
         try (Store store = new Store(config(kind))) {
-            Ledger ledger = new Ledger(store.dataSource(), clock);
+            Ledger ledger = new Ledger(store, clock);
             String mailbox = "mb-" + UUID.randomUUID();
             assertThat(ledger.find(mailbox, "k1")).isEmpty();
 
@@ -103,7 +88,7 @@ class StoreSqlTest {
         Clock clock = Clock.fixed(Instant.parse("2026-11-22T10:00:00Z"), ZoneOffset.UTC);
         try (Store store = new Store(config(kind))) {
             SecretBox box = SecretBox.load(null, tmp.resolve("key-" + kind));
-            GrantStore grants = new GrantStore(store.dataSource(), box, clock);
+            GrantStore grants = new GrantStore(store, box, clock);
             String connection = "c-" + UUID.randomUUID();
             assertThat(grants.find(connection)).isEmpty();
             grants.authorized(connection, "fp1", "ada@contoso.test", "{\"cache\":1}");
