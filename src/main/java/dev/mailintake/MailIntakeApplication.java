@@ -74,6 +74,7 @@ public final class MailIntakeApplication {
                 System.exit(2);
             }
         }
+        dev.mailintake.ops.IdleHeap.apply();
         Main main;
         try {
             ConfigSources sources = new ConfigSources(ConfigSources.userFile(config), System.getenv(), commandLine);
