@@ -85,14 +85,7 @@ class UserRouteCrashTest {
                               steps:
                                 - to: "file:%s?fileName=${exchangeId}.eml"
                 """.formatted(flagged, delivered), StandardCharsets.UTF_8);
-        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("unused"));
-        s.put("mailintake.mailboxes.invoices.target", "direct:capture");
-        // H2's background writer held off: only what the application makes durable itself (Ledger.persist) is in the
-        // file at the kill
-        s.put("mailintake.store.url", s.get("mailintake.store.url") + ";WRITE_DELAY=60000");
-        s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
-        s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
-        Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
+        Path config = captureConfig();
 
         AppProcess first = start(config);
         await().atMost(Duration.ofSeconds(60)).until(() -> deliveries(delivered).size() >= 3);
@@ -139,12 +132,7 @@ class UserRouteCrashTest {
                                 - delay:
                                     constant: "120000"
                 """.formatted(flagged, received), StandardCharsets.UTF_8);
-        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("unused"));
-        s.put("mailintake.mailboxes.invoices.target", "direct:capture");
-        s.put("mailintake.store.url", s.get("mailintake.store.url") + ";WRITE_DELAY=60000");
-        s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
-        s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
-        Path config = AppProcess.configFile(tmp.resolve("application.properties"), s);
+        Path config = captureConfig();
 
         AppProcess first = start(config);
         await().atMost(Duration.ofSeconds(60)).until(() -> deliveries(received).size() == 1);
@@ -154,6 +142,19 @@ class UserRouteCrashTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> box.messagesIn("Inbox/Processed").size() == 1);
         assertThat(deliveries(received)).as("unflagged once").containsExactly("<one@example.com>");
         assertThat(deliveries(flagged)).as("the second delivery is flagged").containsExactly("<one@example.com>");
+    }
+
+    /**
+     * The mailbox delivering to the route {@code direct:capture}, with H2's background writer held off: only what the
+     * application makes durable itself ({@code Ledger.persist}) is in the store's file at a kill.
+     */
+    private Path captureConfig() {
+        Map<String, String> s = TestApp.invoicesMailbox(tmp.resolve("data"), fake, tmp.resolve("unused"));
+        s.put("mailintake.mailboxes.invoices.target", "direct:capture");
+        s.put("mailintake.store.url", s.get("mailintake.store.url") + ";WRITE_DELAY=60000");
+        s.put("camel.management.port", String.valueOf(AppProcess.freePort()));
+        s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
+        return AppProcess.configFile(tmp.resolve("application.properties"), s);
     }
 
     /** The Message-ID of every file the route wrote. */
