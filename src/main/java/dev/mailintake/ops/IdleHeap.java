@@ -29,7 +29,16 @@ public final class IdleHeap {
                 != VMOption.Origin.DEFAULT)) {
             return List.of();
         }
-        SETTINGS.forEach(s -> vm.setVMOption(s.get(0), s.get(1)));
-        return SETTINGS.stream().map(s -> s.get(0) + "=" + s.get(1)).toList();
+        List<String> set = new java.util.ArrayList<>();
+        for (List<String> s : SETTINGS) {
+            try {
+                vm.setVMOption(s.get(0), s.get(1));
+                set.add(s.get(0) + "=" + s.get(1));
+            } catch (RuntimeException notWritable) {
+                // a JVM where the flag is not manageable: it keeps its own heap sizing; nothing to start without
+                break;
+            }
+        }
+        return set;
     }
 }
