@@ -19,14 +19,10 @@ public final class GrantStore {
     private final SecretBox box;
     private final Clock clock;
 
+    /** Every grant written is made durable at once ({@link Store#durability()}): a rotated refresh token must not be lost. */
     public GrantStore(Store store, SecretBox box, Clock clock) {
-        this(store.dataSource(), store.durability(), box, clock);
-    }
-
-    /** @param durability every grant written is made durable at once: a rotated refresh token must not be lost */
-    public GrantStore(DataSource dataSource, Durability durability, SecretBox box, Clock clock) {
-        this.dataSource = dataSource;
-        this.durability = durability;
+        this.dataSource = store.dataSource();
+        this.durability = store.durability();
         this.box = box;
         this.clock = clock;
     }

@@ -27,12 +27,8 @@ public final class Ledger {
     private final Clock clock;
 
     public Ledger(Store store, Clock clock) {
-        this(store.dataSource(), store.durability(), clock);
-    }
-
-    public Ledger(DataSource dataSource, Durability durability, Clock clock) {
-        this.dataSource = dataSource;
-        this.durability = durability;
+        this.dataSource = store.dataSource();
+        this.durability = store.durability();
         this.clock = clock;
     }
 
