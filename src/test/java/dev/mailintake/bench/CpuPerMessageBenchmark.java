@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 11, target 3: CPU per imported message in steady state, Graph and IMAP, through the full pipeline (spool,
  * parse, rules, folder delivery, ledger, move, metrics). The application runs in a JVM of its own
  * ({@link AppProcess}: the main class path, the shipped logback.xml at INFO, the default JIT), so its process CPU time
- * is the application's alone: the Graph fake stays in this JVM, GreenMail in a third one ({@link ImapServerHandle}).
+ * is the application's alone: the Graph fake stays in this JVM, the IMAP server in a process of its own
+ * ({@link BenchImapServer}: GreenMail, or Dovecot with {@code -Dbench.imap.server=dovecot}).
  *
  * <p>Warm-up + measured messages of ~50 KB ({@link #GRAPH}, {@link #IMAP}) are put into the Inbox before the start, the mailbox
  * polls every second with the default max-messages-per-poll (500, greedy). The child's CPU time and the number of
@@ -96,7 +97,7 @@ class CpuPerMessageBenchmark {
             return;
         }
         try (GraphFake fake = TestApp.startFake()) {
-            ImapServerHandle server = ImapServerHandle.start().mailboxOpenedByTokensFrom(fake, TestApp.ADDRESS);
+            BenchImapServer server = BenchImapServer.start().mailboxOpenedByTokensFrom(fake, TestApp.ADDRESS);
             try {
                 Path mails = Files.createDirectories(tmp.resolve("mails"));
                 long bytes = 0;
@@ -108,7 +109,7 @@ class CpuPerMessageBenchmark {
                 }
                 Map<String, String> s = server.imapMailbox(tmp.resolve("data"), fake, tmp.resolve("out"));
                 Result r = run(IMAP, s, () -> server.count(TestApp.ADDRESS, "INBOX/Processed"));
-                System.out.println(r.report("IMAP (" + ImapServerHandle.describe() + ")", bytes));
+                System.out.println(r.report("IMAP (" + server.describe() + ")", bytes));
                 assertThat(server.count(TestApp.ADDRESS, "INBOX")).isZero();
             } finally {
                 server.close();

@@ -110,7 +110,7 @@ class ImapLargeMessageBenchmark {
                 + " GreenMail serves %s", size, mb, LargeMessageBenchmark.ATTACHMENT_BYTES,
                 asWritten ? "it byte for byte as written" : String.format(Locale.ROOT, "%,d bytes, SHA-256 %s (differs"
                         + " from the file)", served.size(), served.sha256()))));
-        b.append(line("IMAP server", ImapServerHandle.describe()));
+        b.append(line("IMAP server", server.describe()));
         b.append(line("fetch-size", String.format(Locale.ROOT, "%s = %,d bytes: %,d partial FETCHes", fetchSize(),
                 fetchBytes, fetches)));
         b.append(line("elapsed", String.format(Locale.ROOT, "%.2f s (first IMAP token -> message in Processed),"

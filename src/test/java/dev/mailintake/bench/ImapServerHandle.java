@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * the IMAP access tokens the Graph fake issues, and kills it on close. The child's stderr (and GreenMail's log, in
  * {@code <mailintake.test.logdir>/imap-server/}) go to files, never to the console.
  */
-final class ImapServerHandle implements AutoCloseable {
+final class ImapServerHandle implements BenchImapServer {
     /** The child's heap: GreenMail holds every message in memory, and copies a message whole for every FETCH. */
     static final String SERVER_HEAP = "-Xmx2g";
     private static final String GRAPH = "https://graph.microsoft.com";
@@ -74,12 +74,13 @@ final class ImapServerHandle implements AutoCloseable {
         }
     }
 
-    int port() {
+    @Override
+    public int port() {
         return port;
     }
 
-    /** For the figures: how the server runs. */
-    static String describe() {
+    @Override
+    public String describe() {
         return "GreenMail " + com.icegreen.greenmail.server.BuildInfo.INSTANCE.getProjectVersion()
                 + " in a separate JVM (" + SERVER_HEAP + "), plain IMAP on 127.0.0.1, no added latency, TCP_NODELAY "
                 + (TCP_NODELAY ? "on" : "off (stock GreenMail)");
@@ -89,7 +90,8 @@ final class ImapServerHandle implements AutoCloseable {
      * Creates the mailbox {@code address} and sets its password to every app-only IMAP token {@code fake} issues to
      * {@link TestApp#CLIENT_ID} from now on (what {@code GreenMailImap.acceptTokensFrom} does in-process).
      */
-    ImapServerHandle mailboxOpenedByTokensFrom(GraphFake fake, String address) {
+    @Override
+    public ImapServerHandle mailboxOpenedByTokensFrom(GraphFake fake, String address) {
         call("USER " + address);
         fake.onAccessTokenIssued(t -> {
             if (t.resource() != null && !t.resource().equalsIgnoreCase(GRAPH) && t.upn() == null
@@ -102,20 +104,24 @@ final class ImapServerHandle implements AutoCloseable {
     }
 
     /** When the first IMAP token was issued: the application's first poll is about to connect. */
-    Instant firstImapToken() {
+    @Override
+    public Instant firstImapToken() {
         return firstImapToken.get();
     }
 
-    void append(String address, String folder, Path eml, Instant received) {
+    @Override
+    public void append(String address, String folder, Path eml, Instant received) {
         call("APPEND " + address + " " + folder + " " + received.toEpochMilli() + " " + eml.toAbsolutePath());
     }
 
-    int count(String address, String folder) {
+    @Override
+    public int count(String address, String folder) {
         return Integer.parseInt(call("COUNT " + address + " " + folder).trim());
     }
 
     /** When each message arrived in {@code folder} (INBOX/Processed or INBOX/Error), in order. */
-    List<Instant> arrivals(String address, String folder) {
+    @Override
+    public List<Instant> arrivals(String address, String folder) {
         List<Instant> times = new ArrayList<>();
         for (String micros : call("ARRIVALS " + address + " " + folder).trim().split(" ")) {
             if (!micros.isEmpty()) {
@@ -136,12 +142,14 @@ final class ImapServerHandle implements AutoCloseable {
     }
 
     /** CPU time the server JVM has used so far. */
-    long cpuNanos() {
+    @Override
+    public long cpuNanos() {
         return Long.parseLong(call("CPU").trim());
     }
 
     /** Mailbox invoices read over IMAP (security none) from this server, with the default concurrency. */
-    Map<String, String> imapMailbox(Path dataDir, GraphFake fake, Path target) {
+    @Override
+    public Map<String, String> imapMailbox(Path dataDir, GraphFake fake, Path target) {
         return TestApp.imapMailbox(dataDir, fake, port, target);
     }
 
