@@ -50,7 +50,6 @@ import java.util.stream.Stream;
 final class DovecotServer implements BenchImapServer {
     static final Path BINARY = Path.of("/usr/sbin/dovecot");
     private static final String GRAPH = "https://graph.microsoft.com";
-    private static final AtomicInteger DELIVERIES = new AtomicInteger();
 
     private final Path home;
     private final Process master;
@@ -58,6 +57,7 @@ final class DovecotServer implements BenchImapServer {
     private final SelfSignedCertificate certificate;
     private final HttpServer introspection;
     private final Set<String> tokens = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger deliveries = new AtomicInteger();
     private final AtomicReference<String> user = new AtomicReference<>();
     private final AtomicReference<Instant> firstImapToken = new AtomicReference<>();
     private final Map<String, List<Instant>> arrivals = new ConcurrentHashMap<>();
@@ -280,7 +280,7 @@ final class DovecotServer implements BenchImapServer {
     public void append(String address, String folder, Path eml, Instant received) {
         try {
             Path dir = maildir(address, folder);
-            String name = received.getEpochSecond() + ".M" + DELIVERIES.incrementAndGet() + "P" + ProcessHandle.current()
+            String name = received.getEpochSecond() + ".M" + deliveries.incrementAndGet() + "P" + ProcessHandle.current()
                     .pid() + ".bench,S=" + Files.size(eml);
             Path tmp = dir.resolve("tmp").resolve(name);
             Files.copy(eml, tmp);
