@@ -377,7 +377,11 @@ public final class MailIntakeBootstrap extends MainListenerSupport {
             profile.setMaxPoolSize(workers);
             profile.setKeepAliveTime(60L);
             profile.setTimeUnit(java.util.concurrent.TimeUnit.SECONDS);
-            profile.setMaxQueueSize(-1);
+            // a queue of one waiting message per worker, so a worker that finishes takes the next one at once. Not
+            // Camel's "-1": that is a SynchronousQueue (direct hand-over), and with all workers busy the poll's own
+            // thread then ran a message itself (CallerRuns) and fed no one meanwhile: each worker sat idle ~25 % of a
+            // Graph import. When the queue is full the poll's thread still runs one message itself (back-pressure)
+            profile.setMaxQueueSize(workers);
             profile.setAllowCoreThreadTimeOut(true);
             ExecutorService pool = camel.getExecutorServiceManager().newThreadPool(this, "import-" + mb.name(), profile);
             camel.getRegistry().bind(executor, pool);
