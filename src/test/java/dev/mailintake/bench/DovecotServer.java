@@ -24,8 +24,6 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
-import java.security.Key;
-import java.security.KeyStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -72,7 +70,7 @@ final class DovecotServer implements BenchImapServer {
         this.nogroup = users.lookupPrincipalByGroupName("nogroup");
         this.certificate = SelfSignedCertificate.generate(Files.createDirectories(home.resolve("tls")));
         writePem(home.resolve("tls/cert.pem"), "CERTIFICATE", certificateBytes());
-        writePem(home.resolve("tls/key.pem"), "PRIVATE KEY", privateKeyBytes());
+        writePem(home.resolve("tls/key.pem"), "PRIVATE KEY", certificate.privateKey().getEncoded()); // PKCS#8
         this.introspection = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         introspection.createContext("/introspect", x -> {
             String body = new String(x.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -352,18 +350,6 @@ final class DovecotServer implements BenchImapServer {
             return certificate.certificate().getEncoded();
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IOException(e);
-        }
-    }
-
-    private byte[] privateKeyBytes() throws IOException {
-        try (var in = Files.newInputStream(certificate.keyStore())) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(in, certificate.password().toCharArray());
-            String alias = ks.aliases().nextElement();
-            Key key = ks.getKey(alias, certificate.password().toCharArray());
-            return key.getEncoded(); // PKCS#8
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IOException("cannot read the generated key", e);
         }
     }
 

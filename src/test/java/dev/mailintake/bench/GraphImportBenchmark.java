@@ -61,6 +61,12 @@ class GraphImportBenchmark {
     private static final int HANDLED = MESSAGES + REJECTED;
     private static final double REQUESTS_GOAL = 2.05;
     private static final double TARGET_GOAL = 0.90;
+    /**
+     * -Dbench.graph.warmup=10000: a running instance instead of a fresh one. It imports this many invoices first; then
+     * the measured messages are put into the Inbox and every figure counts from there (requests, gate, CPU).
+     */
+    private static final int WARMUP = Integer.getInteger("bench.graph.warmup", 0);
+
 
     @TempDir
     Path tmp;
@@ -105,12 +111,6 @@ class GraphImportBenchmark {
     private Path out() {
         return tmp.resolve("out");
     }
-
-    /**
-     * -Dbench.graph.warmup=10000: a running instance instead of a fresh one. It imports this many invoices first; then
-     * the measured messages are put into the Inbox and every figure counts from there (requests, gate, CPU).
-     */
-    private static final int WARMUP = Integer.getInteger("bench.graph.warmup", 0);
 
     @Test
     void importsThousandMessagesOfFiftyKilobytes() throws Exception {

@@ -79,6 +79,10 @@ class ImapImportBenchmark {
         return bytes;
     }
 
+    private static MailboxStatus status(TestApp app) {
+        return app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class).get("invoices").status();
+    }
+
     @BeforeEach
     void setUp() {
         Bench.quietConsole();
@@ -133,8 +137,7 @@ class ImapImportBenchmark {
                     .until(() -> server.count(ADDRESS, "INBOX/Processed") == WARMUP);
             // deliver between two polls, not while the warm-up's last (greedy) poll or an empty one runs: the poll
             // that finds the measured messages must find all of them
-            MailboxStatus warm = app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class)
-                    .get("invoices").status();
+            MailboxStatus warm = status(app);
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> warm.lastPoll()
                     .filter(done -> !done.isBefore(warm.pollStartedAt()))
                     .filter(done -> done.isBefore(Instant.now().minusSeconds(1))).isPresent());
@@ -151,8 +154,7 @@ class ImapImportBenchmark {
             app = TestApp.start(settings());
             appStarted = Instant.now();
         }
-        MailboxStatus status = app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class)
-                .get("invoices").status();
+        MailboxStatus status = status(app);
         AtomicReference<Instant> firstPoll = new AtomicReference<>();
 
         if (WARMUP > 0) {

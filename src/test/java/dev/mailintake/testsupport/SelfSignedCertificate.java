@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -79,6 +80,15 @@ public final class SelfSignedCertificate {
 
     public X509Certificate certificate() {
         return certificate;
+    }
+
+    /** The private key, e.g. to write it as PEM for a server that does not read PKCS12. */
+    public PrivateKey privateKey() {
+        try {
+            return (PrivateKey) load(keyStore).getKey(ALIAS, password.toCharArray());
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot read the private key", e);
+        }
     }
 
     /** Server-side context for an {@code HttpsServer}. */
