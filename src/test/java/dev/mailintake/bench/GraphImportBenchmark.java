@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mailintake.graph.GraphMailbox;
 import dev.mailintake.graph.RequestGate;
+import dev.mailintake.testsupport.AppProcess;
 import dev.mailintake.intake.Mailboxes;
 import dev.mailintake.testsupport.Delivered;
 import dev.mailintake.testsupport.FakeMailbox;
@@ -66,6 +67,8 @@ class GraphImportBenchmark {
      * the measured messages are put into the Inbox and every figure counts from there (requests, gate, CPU).
      */
     private static final int WARMUP = Integer.getInteger("bench.graph.warmup", 0);
+    /** -Dbench.app=jar: the shipped jar in a JVM of its own ({@link ShippedJar}) instead of in this JVM. */
+    private static final boolean JAR = ShippedJar.requested();
 
 
     @TempDir
@@ -73,6 +76,8 @@ class GraphImportBenchmark {
     private GraphFake fake;
     private FakeMailbox box;
     private TestApp app;
+    private AppProcess jarApp;
+    private final ShippedJar shipped = ShippedJar.fromProperties();
 
     @BeforeEach
     void setUp() {
@@ -84,6 +89,9 @@ class GraphImportBenchmark {
 
     @AfterEach
     void tearDown() {
+        if (jarApp != null) {
+            jarApp.close();
+        }
         TestApp.closeAll(app, fake);
     }
 
@@ -103,6 +111,16 @@ class GraphImportBenchmark {
         return t.getEpochSecond() * 1_000_000 + t.getNano() / 1_000;
     }
 
+    /** Starts the application (here, or the jar); returns its request gate when it runs in this JVM, else null. */
+    private RequestGate.Occupancy startApp() {
+        if (JAR) {
+            jarApp = shipped.start(tmp, settings());
+            return null;
+        }
+        app = TestApp.start(settings());
+        return gate(app);
+    }
+
     private static RequestGate.Occupancy gate(TestApp app) {
         return ((GraphMailbox) app.camel().getRegistry().lookupByNameAndType("mailboxes", Mailboxes.class)
                 .get("invoices").gateway()).requestGate().occupancy();
@@ -120,8 +138,7 @@ class GraphImportBenchmark {
                 box.addMessage("inbox", Mimes.pdfMessage("<warm-up-" + i + "@example.com>", "Invoice " + i, PDF_BYTES),
                         T0.minusSeconds(WARMUP - i));
             }
-            app = TestApp.start(settings());
-            gate = gate(app);
+            gate = startApp();
             await().atMost(Duration.ofMinutes(30)).pollInterval(Duration.ofMillis(250))
                     .until(() -> box.messagesIn("Inbox/Processed").size() == WARMUP);
             await().atMost(Duration.ofSeconds(30)).until(() -> fake.graphRequests().stream()
@@ -152,11 +169,14 @@ class GraphImportBenchmark {
         fake.clearRequests();
         fake.resetPeakConcurrency();
         Bench.resetPeaks();
-        Bench.CpuSampler cpu = Bench.CpuSampler.start();
-        if (app == null) {
-            app = TestApp.start(settings());
-            gate = gate(app);
+        Bench.CpuSampler cpu = JAR ? null : Bench.CpuSampler.start();
+        if (app == null && jarApp == null) {
+            gate = startApp();
         }
+        if (JAR) {
+            cpu = Bench.CpuSampler.start(ProcessHandle.of(jarApp.pid()).orElseThrow(), "application JVM");
+        }
+        Bench.CpuSampler fakeCpu = JAR ? Bench.CpuSampler.start(ProcessHandle.current(), "this JVM (the fake)") : null;
 
         await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(250))
                 .until(() -> box.messagesIn("Inbox/Processed").size() == WARMUP + MESSAGES
@@ -164,12 +184,15 @@ class GraphImportBenchmark {
         // the fake logs a request as completed only after its handler returned, just after the client got the answer
         await().atMost(Duration.ofSeconds(30)).until(() -> fake.graphRequests().stream()
                 .filter(r -> r.path().endsWith("/move") && r.status() == 201).count() == HANDLED);
-        long[] gateAt = gate.nanosAt();
-        long gateFreeWaiter = gate.freeWithWaiterNanos();
-        long gateFreeIdle = gate.freeIdleNanos();
+        long[] gateAt = gate == null ? null : gate.nanosAt();
+        long gateFreeWaiter = gate == null ? 0 : gate.freeWithWaiterNanos();
+        long gateFreeIdle = gate == null ? 0 : gate.freeIdleNanos();
         Instant gateRead = Instant.now();
         long peakHeap = Bench.peakHeapUsed();
         cpu.stop();
+        if (fakeCpu != null) {
+            fakeCpu.stop();
+        }
         long heapAfter = Bench.heapUsedAfterGc();
 
         // ---- figures, all from the fake's request log
@@ -230,6 +253,7 @@ class GraphImportBenchmark {
                 rejectedBytes)));
         b.append(line("Graph latency (fake)", LATENCY.toMillis() + " ms per response; concurrency " + CONCURRENCY
                 + ", page-size 100"));
+        b.append(line("application", JAR ? shipped.describe() : "in this JVM (TestApp), next to the fake"));
         b.append(line("instance", WARMUP > 0 ? String.format(Locale.ROOT, "warm: it imported %,d invoices first;"
                 + " the measured messages were added after that", WARMUP)
                 : "cold: the measured messages are the first it imports"));
@@ -255,20 +279,26 @@ class GraphImportBenchmark {
         // and, warm, from its reset to the first request of the measured import (the poll interval)
         long tail = Duration.between(lastMove, gateRead).toNanos() + Duration.between(measuredFrom,
                 firstRequest.at()).toNanos();
-        gateAt[0] = Math.max(0, gateAt[0] - tail);
-        b.append(line("gate (client)", gateShares(gateAt, gateFreeWaiter,
-                Math.max(0, gateFreeIdle - tail * CONCURRENCY))));
+        if (gateAt != null) {
+            gateAt[0] = Math.max(0, gateAt[0] - tail);
+            b.append(line("gate (client)", gateShares(gateAt, gateFreeWaiter,
+                    Math.max(0, gateFreeIdle - tail * CONCURRENCY))));
+        }
         b.append(line("$value -> move", String.format(Locale.ROOT, "median %d ms, p90 %d ms, max %d ms (local work"
                 + " + gate wait between a message's two requests)", pct(localMs, 50), pct(localMs, 90),
                 pct(localMs, 100))));
         b.append(line("CPU", cpu.describe(firstRequest.at(), lastMove)));
+        if (fakeCpu != null) {
+            b.append(line("CPU of the fake", fakeCpu.describe(firstRequest.at(), lastMove)));
+        }
         b.append(line("target", String.format(Locale.ROOT, "%.1f messages/s = %d / (%.3f x %.3f s)", target,
                 CONCURRENCY, requestsPerMessage, LATENCY.toNanos() / 1e9)));
         b.append(line("achieved / target", String.format(Locale.ROOT, "%.1f %% (goal >= %.0f %%) %s",
                 100 * perSecond / target, 100 * TARGET_GOAL, perSecond / target >= TARGET_GOAL ? "PASS" : "MISS")));
-        b.append(line("peak heap", String.format(Locale.ROOT, "%.1f MB (sum of heap pool peaks since start);"
+        b.append(line("peak heap", String.format(Locale.ROOT, "%.1f MB (sum of heap pool peaks since start%s);"
                 + " heap after GC before start %.1f MB (includes the fake's ~%.0f MB mailbox), after the import %.1f MB",
-                Bench.mb(peakHeap), Bench.mb(heapBefore), Bench.mb(totalBytes), Bench.mb(heapAfter))));
+                Bench.mb(peakHeap), JAR ? ", the fake's JVM" : "", Bench.mb(heapBefore), Bench.mb(totalBytes),
+                Bench.mb(heapAfter))));
         b.append(line("max heap", String.format(Locale.ROOT, "%.1f MB (Runtime.maxMemory)",
                 Bench.mb(Runtime.getRuntime().maxMemory()))));
         b.append("==============================\n");
@@ -501,8 +531,22 @@ class GraphImportBenchmark {
                         return t;
                     });
 
+            /** The process sampled (this JVM by default) and its name in {@link #describe}. */
+            private final ProcessHandle process;
+            private final String label;
+
+            private CpuSampler(ProcessHandle process, String label) {
+                this.process = process;
+                this.label = label;
+            }
+
             static CpuSampler start() {
-                CpuSampler s = new CpuSampler();
+                return start(ProcessHandle.current(), "this JVM (app + fake)");
+            }
+
+            /** Samples another process, e.g. the application in a JVM of its own. */
+            static CpuSampler start(ProcessHandle process, String label) {
+                CpuSampler s = new CpuSampler(process, label);
                 s.timer.scheduleAtFixedRate(s::sample, 0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
                 return s;
             }
@@ -513,9 +557,8 @@ class GraphImportBenchmark {
             }
 
             private void sample() {
-                long process = ManagementFactory.getOperatingSystemMXBean()
-                        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : -1;
-                samples.add(new Sample(Instant.now(), process, machineBusyNanos()));
+                long nanos = process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
+                samples.add(new Sample(Instant.now(), nanos, machineBusyNanos()));
             }
 
             /** CPU used between two instants (nearest samples), in cores. */
@@ -527,7 +570,7 @@ class GraphImportBenchmark {
                 }
                 double wall = Duration.between(a.at, b.at).toNanos();
                 double ours = (b.processNanos - a.processNanos) / wall;
-                String result = String.format(Locale.ROOT, "this JVM (app + fake) %.2f cores", ours);
+                String result = String.format(Locale.ROOT, "%s %.2f cores", label, ours);
                 if (a.machineBusyNanos >= 0 && b.machineBusyNanos >= 0) {
                     double machine = (b.machineBusyNanos - a.machineBusyNanos) / wall;
                     result += String.format(Locale.ROOT, ", whole machine %.2f of %d cores busy (other processes"

@@ -35,17 +35,27 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Variants: {@code plain}; {@code cds} when {@code target/mail-intake.jsa} exists (the AppCDS archive the build
  * creates); extra ones from {@code -Dbench.startup.variants=name1:opt1,opt2;name2:opt3} (commas: Maven's argLine
  * splits {@code bench.args} at spaces).
+ *
+ * <p>Side by side with an earlier build: {@code -Dbench.baseline.jar=/path/to/mail-intake.jar} adds the variant
+ * {@code baseline}, that jar started the same way (with {@code -XX:SharedArchiveFile} when a {@code .jsa} of the same
+ * name lies next to it) on the {@code application.properties} next to it when there is one (that build's own keys).
+ * {@code -Dbench.startup.logs=/some/dir} keeps each start's output there. Every start has a new store (the first start
+ * of an installation) unless {@code -Dbench.startup.store=kept} (restarts on one store).
  */
 class StartupBenchmark {
     private static final int RUNS = Integer.getInteger("bench.startup.runs", 5);
     private static final int MAILBOXES = 10;
+    private static final boolean KEPT_STORE = "kept".equals(System.getProperty("bench.startup.store"));
     private static final Path JAR = Path.of("target/mail-intake.jar").toAbsolutePath();
     private static final Path ARCHIVE = Path.of("target/mail-intake.jsa").toAbsolutePath();
 
     @TempDir
     Path tmp;
 
-    record Variant(String name, List<String> options) {
+    record Variant(String name, Path jar, List<String> options) {
+        Variant(String name, List<String> options) {
+            this(name, JAR, options);
+        }
     }
 
     record Run(double seconds, double cpuSeconds) {
@@ -56,6 +66,11 @@ class StartupBenchmark {
         v.add(new Variant("plain", List.of()));
         if (Files.exists(ARCHIVE)) {
             v.add(new Variant("cds", List.of("-XX:SharedArchiveFile=" + ARCHIVE)));
+        }
+        String baseline = System.getProperty("bench.baseline.jar", "");
+        if (!baseline.isBlank()) {
+            Path jar = Path.of(baseline).toAbsolutePath();
+            v.add(new Variant("baseline", jar, ShippedJar.archiveOption(jar)));
         }
         String extra = System.getProperty("bench.startup.variants", "");
         for (String spec : extra.split(";")) {
@@ -79,25 +94,35 @@ class StartupBenchmark {
         b.append(line("jar", JAR + String.format(Locale.ROOT, " (%.1f MB)", Files.size(JAR) / 1024.0 / 1024.0)));
         b.append(line("runs", RUNS + " per variant; wall = process start -> /observe/health 200; CPU = the child's"
                 + " user+system time at that moment"));
+        b.append(line("store", KEPT_STORE ? "kept: one uncounted start created it, the measured ones are restarts"
+                : "new for every start (the schema is created; -Dbench.startup.store=kept for restarts)"));
         for (Variant v : variants()) {
-            List<Run> none = new ArrayList<>();
-            for (int i = 0; i < RUNS; i++) {
-                none.add(start(v, Map.of(), "none-" + i));
-            }
-            b.append(report(v, "no mailbox", none, 3.0, 4.0));
+            b.append(report(v, "no mailbox", runs(v, Map.of(), "none"), 3.0, 4.0));
         }
         try (GraphFake fake = TestApp.startFake()) {
             Map<String, String> mailboxes = mailboxes(fake);
             for (Variant v : variants()) {
-                List<Run> ten = new ArrayList<>();
-                for (int i = 0; i < RUNS; i++) {
-                    ten.add(start(v, mailboxes, "ten-" + i));
-                }
-                b.append(report(v, MAILBOXES + " mailboxes", ten, 3.5, Double.NaN));
+                b.append(report(v, MAILBOXES + " mailboxes", runs(v, mailboxes, "ten"), 3.5, Double.NaN));
             }
         }
         b.append("==========================\n");
         System.out.println(b);
+    }
+
+    /**
+     * {@link #RUNS} starts of one variant; each on a new store (the first start of an installation: the schema is
+     * created), or with {@code -Dbench.startup.store=kept} all on one store that an uncounted start created first
+     * (a restart).
+     */
+    private List<Run> runs(Variant v, Map<String, String> settings, String what) throws Exception {
+        List<Run> runs = new ArrayList<>();
+        if (KEPT_STORE) {
+            start(v, settings, what + "-kept");
+        }
+        for (int i = 0; i < RUNS; i++) {
+            runs.add(start(v, settings, KEPT_STORE ? what + "-kept" : what + "-" + i));
+        }
+        return runs;
     }
 
     /** 10 Graph mailboxes on the fake (one connection), each with an empty Inbox, Processed and Error. */
@@ -122,7 +147,7 @@ class StartupBenchmark {
         int port = freePort();
         Map<String, String> props = new LinkedHashMap<>();
         // the shipped file's settings, then this run's ports, data directory and mailboxes
-        for (String l : Files.readAllLines(Path.of("application.properties"))) {
+        for (String l : Files.readAllLines(ShippedJar.properties(v.jar()))) {
             String t = l.trim();
             if (!t.isEmpty() && !t.startsWith("#") && t.contains("=")) {
                 props.put(t.substring(0, t.indexOf('=')).trim(), t.substring(t.indexOf('=') + 1).trim());
@@ -138,7 +163,7 @@ class StartupBenchmark {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(v.options());
         cmd.add("-jar");
-        cmd.add(JAR.toString());
+        cmd.add(v.jar().toString());
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
         HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/observe/health"))
                 .timeout(Duration.ofSeconds(2)).build();
@@ -168,6 +193,13 @@ class StartupBenchmark {
             if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
             }
+            String keep = System.getProperty("bench.startup.logs");
+            if (keep != null) {
+                // -Dbench.startup.logs=/some/dir: each start's output, to see where its time went
+                Path logs = Files.createDirectories(Path.of(keep));
+                Files.copy(dir.resolve("stdout.log"), logs.resolve(v.name() + "-" + name + ".log"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
@@ -179,8 +211,9 @@ class StartupBenchmark {
         String verdict = String.format(Locale.ROOT, "wall goal <= %.1f s %s", wallGoal, wall <= wallGoal ? "PASS" : "MISS")
                 + (Double.isNaN(cpuGoal) ? "" : String.format(Locale.ROOT, ", CPU goal <= %.1f s %s", cpuGoal,
                 cpu <= cpuGoal ? "PASS" : "MISS"));
-        return line(v.name() + ", " + what, String.format(Locale.ROOT, "median %.2f s wall, %.2f CPU-s (%s) [%s]%s",
-                wall, cpu, verdict, all, v.options().isEmpty() ? "" : " options " + String.join(" ", v.options())));
+        return line(v.name() + ", " + what, String.format(Locale.ROOT, "median %.2f s wall, %.2f CPU-s (%s) [%s]%s%s",
+                wall, cpu, verdict, all, v.options().isEmpty() ? "" : " options " + String.join(" ", v.options()),
+                v.jar().equals(JAR) ? "" : " jar " + v.jar()));
     }
 
     private static double median(List<Double> values) {

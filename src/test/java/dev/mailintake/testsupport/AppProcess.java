@@ -52,10 +52,30 @@ public final class AppProcess implements AutoCloseable {
     public static AppProcess start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args) {
         String classPath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
                 .filter(p -> !p.endsWith("test-classes")).collect(Collectors.joining(java.io.File.pathSeparator));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> cmd = new ArrayList<>(List.of(java()));
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", classPath, MailIntakeApplication.class.getName()));
         cmd.addAll(List.of(args));
+        return launch(workDir, env, cmd);
+    }
+
+    /**
+     * The shipped fat jar as the README launches it: {@code java [jvmOptions] -jar jar args…} (the build's jar, e.g.
+     * with {@code -XX:SharedArchiveFile=target/mail-intake.jsa}), no extra environment.
+     */
+    public static AppProcess startJar(Path workDir, Path jar, List<String> jvmOptions, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(java()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar.toString()));
+        cmd.addAll(List.of(args));
+        return launch(workDir, Map.of(), cmd);
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static AppProcess launch(Path workDir, Map<String, String> env, List<String> cmd) {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> k.startsWith("MAILINTAKE_") || k.startsWith("CAMEL_"));
         pb.environment().putAll(env);
@@ -68,8 +88,13 @@ public final class AppProcess implements AutoCloseable {
 
     /** The project's application.properties plus {@code settings}, written to {@code file}. */
     public static Path configFile(Path file, Map<String, String> settings) {
+        return configFile(file, Path.of("application.properties"), settings);
+    }
+
+    /** The properties file {@code base} (e.g. an earlier release's application.properties) plus {@code settings}. */
+    public static Path configFile(Path file, Path base, Map<String, String> settings) {
         try {
-            Files.writeString(file, Files.readString(Path.of("application.properties"), StandardCharsets.UTF_8) + "\n"
+            Files.writeString(file, Files.readString(base, StandardCharsets.UTF_8) + "\n"
                     + settings.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
                     .collect(Collectors.joining("\n")) + "\n", StandardCharsets.UTF_8);
             return file;
