@@ -73,7 +73,11 @@ public final class FolderTarget implements MessageTarget {
             }
             // UTF-8, as Files.writeString of the same text would
             metadataWriter.writeValue(m.dir().resolve(SpooledMessage.METADATA_FILE).toFile(), metadata);
-            Files.createDirectories(day);
+            if (!Files.isDirectory(day)) {
+                // only for the day's first message: on an existing directory createDirectories throws and catches two
+                // exceptions (the JDK's own FileAlreadyExistsException), a cost every message paid
+                Files.createDirectories(day);
+            }
             try {
                 Files.move(m.dir(), finalDir, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

@@ -26,7 +26,8 @@ import java.util.Map;
  * with them. {@code -Dbench.app.jvm-args=-XX:+X,-XX:Y=z} adds JVM options (commas: Maven's argLine splits at spaces;
  * {@code ;} for a comma inside an option). {@code -Dbench.app.jar=/path/to/mail-intake.jar} runs another build instead
  * (an earlier release, side by side), with the {@code .jsa} of the same name next to it if there is one, and the
- * {@code application.properties} next to it (that release's own) if there is one.
+ * {@code application.properties} next to it (that release's own) if there is one; {@code
+ * -Dbench.app.drop=mailintake.routes-dir,…} leaves out settings of the benchmark that such a release does not know.
  */
 record ShippedJar(Path jar, List<String> jvmOptions) {
     static final Path JAR = Path.of("target/mail-intake.jar").toAbsolutePath();
@@ -63,6 +64,7 @@ record ShippedJar(Path jar, List<String> jvmOptions) {
     AppProcess start(Path workDir, Map<String, String> settings) {
         assertThat(jar).as("build the jar first: mvn -B -o -Pbench package -DskipTests").exists();
         Map<String, String> s = new LinkedHashMap<>(settings);
+        Arrays.stream(System.getProperty("bench.app.drop", "").split(",")).map(String::trim).forEach(s::remove);
         int port = AppProcess.freePort();
         s.put("camel.management.port", String.valueOf(port));
         s.put("mailintake.admin.port", String.valueOf(AppProcess.freePort()));
