@@ -43,6 +43,8 @@ public final class ImapMailbox implements MailboxGateway {
     private final int fetchSize;
     private final int batchSize;
     private final MailboxTokens tokens;
+    /** The socket factory of the server's trust store, shared by every connection of this mailbox (or null). */
+    private final javax.net.ssl.SSLSocketFactory tls;
     private final BatchedFetches fetches;
     private final AtomicBoolean warnedNoExpunge = new AtomicBoolean();
     private volatile ResolvedFolders folders;
@@ -53,7 +55,8 @@ public final class ImapMailbox implements MailboxGateway {
         this.batchSize = config.imap().orElseThrow().batchSize();
         this.fetches = new BatchedFetches(batchSize, fetchSize);
         this.tokens = tokens;
-        this.sessions = new ImapSessions(config.name(), config.imap().orElseThrow(), tokens, config.concurrency());
+        this.tls = ImapSession.tls(config.imap().orElseThrow());
+        this.sessions = new ImapSessions(config.name(), config.imap().orElseThrow(), tokens, config.concurrency(), tls);
     }
 
     @Override
@@ -77,7 +80,7 @@ public final class ImapMailbox implements MailboxGateway {
 
     @Override
     public String check() {
-        ImapSession session = new ImapSession(config.name(), config.imap().orElseThrow(), tokens);
+        ImapSession session = new ImapSession(config.name(), config.imap().orElseThrow(), tokens, tls);
         try {
             int count = session.inbox(resolveFolders(session).inbox()).getMessageCount();
             return "Inbox holds " + count + " messages; folders resolved; signed in with XOAUTH2 as "

@@ -43,11 +43,24 @@ final class ImapSession {
     private IMAPFolder inbox;
     private Set<String> capabilities = Set.of();
 
-    ImapSession(String mailbox, ImapServer server, MailboxTokens tokens) {
+    /**
+     * @param tls the socket factory of the server's trust store ({@link #tls(ImapServer)}, made once per mailbox and
+     *            shared by its connections), or null for the JVM's default trust
+     */
+    ImapSession(String mailbox, ImapServer server, MailboxTokens tokens, SSLSocketFactory tls) {
         this.mailbox = mailbox;
         this.server = server;
         this.tokens = tokens;
-        this.tls = server.trustStore()
+        this.tls = tls;
+    }
+
+    /**
+     * The TLS socket factory of the server's own trust store, or null without one. Reading a PKCS#12 store derives its
+     * integrity key (PBKDF2, 10,000 rounds): ~60 ms of CPU each time in a fresh JVM, so a mailbox reads it once, not
+     * once per connection.
+     */
+    static SSLSocketFactory tls(ImapServer server) {
+        return server.trustStore()
                 .map(t -> TrustStores.socketFactory(t, server.trustStorePassword().map(Secret::value).orElse("")))
                 .orElse(null);
     }

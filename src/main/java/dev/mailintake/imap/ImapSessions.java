@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.function.Function;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A mailbox's IMAP connections during a poll, up to {@code concurrency}: IMAP answers one command at a time per
@@ -18,9 +19,9 @@ final class ImapSessions {
     private final List<ImapSession> all = new ArrayList<>();
     private final LinkedBlockingDeque<ImapSession> idle = new LinkedBlockingDeque<>();
 
-    ImapSessions(String mailbox, ImapServer server, MailboxTokens tokens, int size) {
+    ImapSessions(String mailbox, ImapServer server, MailboxTokens tokens, int size, SSLSocketFactory tls) {
         for (int i = 0; i < size; i++) {
-            ImapSession session = new ImapSession(mailbox, server, tokens);
+            ImapSession session = new ImapSession(mailbox, server, tokens, tls);
             all.add(session);
             idle.addLast(session);
         }
