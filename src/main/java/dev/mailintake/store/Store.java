@@ -24,6 +24,8 @@ public final class Store implements AutoCloseable {
 
     /** The newest migration in the jar, {@code db/migration/V<n>__*.sql} (MigrationTest keeps the two equal). */
     static final int SCHEMA_VERSION = 6;
+    /** Flyway's history of the schema (a quoted, lower-case name in H2 and PostgreSQL alike). */
+    private static final String HISTORY_TABLE = "mi_schema_history";
 
     /** The PostgreSQL advisory lock that serializes the instances' schema migrations ("MIGRATE" in ASCII). */
     private static final long MIGRATION_LOCK = 0x4d49475241544531L;
@@ -102,19 +104,26 @@ public final class Store implements AutoCloseable {
      * Flyway's to handle, including its refusal of a store that a newer release migrated.
      */
     private boolean schemaCurrent() {
-        try (Connection c = dataSource.getConnection(); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT \"version\", \"success\" FROM \"mi_schema_history\""
-                     + " WHERE \"version\" IS NOT NULL")) {
-            int newest = 0;
-            while (rs.next()) {
-                if (!rs.getBoolean(2)) {
-                    return false;
+        try (Connection c = dataSource.getConnection()) {
+            // asked first, not found by a failing SELECT: H2 writes every failed statement to a .trace.db file
+            try (ResultSet table = c.getMetaData().getTables(null, c.getSchema(), HISTORY_TABLE, null)) {
+                if (!table.next()) {
+                    return false; // a new store, or one from before Flyway
                 }
-                newest = Math.max(newest, Integer.parseInt(rs.getString(1)));
             }
-            return newest == SCHEMA_VERSION;
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT \"version\", \"success\""
+                    + " FROM \"" + HISTORY_TABLE + "\" WHERE \"version\" IS NOT NULL")) {
+                int newest = 0;
+                while (rs.next()) {
+                    if (!rs.getBoolean(2)) {
+                        return false;
+                    }
+                    newest = Math.max(newest, Integer.parseInt(rs.getString(1)));
+                }
+                return newest == SCHEMA_VERSION;
+            }
         } catch (SQLException | NumberFormatException e) {
-            return false; // no history table yet, or versions this release does not write: Flyway decides
+            return false; // a history this release cannot read (versions it does not write): Flyway decides
         }
     }
 
@@ -123,7 +132,7 @@ public final class Store implements AutoCloseable {
             MigrateResult result = Flyway.configure(Store.class.getClassLoader())
                     .dataSource(dataSource)
                     .locations("classpath:db/migration")
-                    .table("mi_schema_history")
+                    .table(HISTORY_TABLE)
                     .baselineOnMigrate(true)
                     .baselineVersion("1")
                     .baselineDescription("store created before versioned migrations")
