@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLSocketFactory;
 import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.slf4j.Logger;
@@ -44,7 +45,7 @@ public final class ImapMailbox implements MailboxGateway {
     private final int batchSize;
     private final MailboxTokens tokens;
     /** The socket factory of the server's trust store, shared by every connection of this mailbox (or null). */
-    private final javax.net.ssl.SSLSocketFactory tls;
+    private final SSLSocketFactory tls;
     private final BatchedFetches fetches;
     private final AtomicBoolean warnedNoExpunge = new AtomicBoolean();
     private volatile ResolvedFolders folders;
