@@ -193,6 +193,8 @@ class ContainerImageTest {
                 "-e", "MAILINTAKE_STORE_KEY_FILE=/run/secrets/store-key",
                 "-e", "MAILINTAKE_MAILBOXES_INVOICES_ADDRESS=" + TestApp.ADDRESS,
                 "-e", "TRUST_STORE_PASSWORD=" + fake.trustStorePassword(),
+                // an AppCDS archive in the image (deploy/container/add-cds.sh) must map, or the JVM stops at once
+                "-e", "JAVA_OPTS=-Xshare:on",
                 "--read-only",
                 "-v", config + ":/config:ro",
                 "-v", data + ":/data",
@@ -233,6 +235,12 @@ class ContainerImageTest {
         // the store lives in /data; the key came from the secret file, so none was written
         assertThat(data.resolve("mail-intake.mv.db")).exists();
         assertThat(data.resolve("store.key")).doesNotExist();
+
+        // the image's AppCDS archive: CI always adds it (add-cds.sh), and -Xshare:on above proved it maps
+        Result archive = run(List.of("podman", "exec", container, "test", "-f", "/app/mail-intake.jsa"));
+        if ("1".equals(System.getenv("MAILINTAKE_REQUIRE_CONTAINER"))) {
+            assertThat(archive.code).as("/app/mail-intake.jsa in the image (deploy/container/add-cds.sh)").isZero();
+        }
 
         // non-root, and java itself is PID 1 (it gets SIGTERM)
         Result id = run(List.of("podman", "exec", container, "id", "-u"));
