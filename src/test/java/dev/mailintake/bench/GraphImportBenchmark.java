@@ -169,14 +169,13 @@ class GraphImportBenchmark {
         fake.clearRequests();
         fake.resetPeakConcurrency();
         Bench.resetPeaks();
-        Bench.CpuSampler cpu = JAR ? null : Bench.CpuSampler.start();
+        Bench.CpuSampler here = Bench.CpuSampler.start(ProcessHandle.current(),
+                JAR ? "this JVM (the fake)" : "this JVM (app + fake)");
         if (app == null && jarApp == null) {
             gate = startApp();
         }
-        if (JAR) {
-            cpu = Bench.CpuSampler.start(ProcessHandle.of(jarApp.pid()).orElseThrow(), "application JVM");
-        }
-        Bench.CpuSampler fakeCpu = JAR ? Bench.CpuSampler.start(ProcessHandle.current(), "this JVM (the fake)") : null;
+        Bench.CpuSampler cpu = JAR ? Bench.CpuSampler.start(ProcessHandle.of(jarApp.pid()).orElseThrow(),
+                "application JVM") : here;
 
         await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(250))
                 .until(() -> box.messagesIn("Inbox/Processed").size() == WARMUP + MESSAGES
@@ -190,9 +189,7 @@ class GraphImportBenchmark {
         Instant gateRead = Instant.now();
         long peakHeap = Bench.peakHeapUsed();
         cpu.stop();
-        if (fakeCpu != null) {
-            fakeCpu.stop();
-        }
+        here.stop();
         long heapAfter = Bench.heapUsedAfterGc();
 
         // ---- figures, all from the fake's request log
@@ -288,8 +285,8 @@ class GraphImportBenchmark {
                 + " + gate wait between a message's two requests)", pct(localMs, 50), pct(localMs, 90),
                 pct(localMs, 100))));
         b.append(line("CPU", cpu.describe(firstRequest.at(), lastMove)));
-        if (fakeCpu != null) {
-            b.append(line("CPU of the fake", fakeCpu.describe(firstRequest.at(), lastMove)));
+        if (JAR) {
+            b.append(line("CPU of the fake", here.describe(firstRequest.at(), lastMove)));
         }
         b.append(line("target", String.format(Locale.ROOT, "%.1f messages/s = %d / (%.3f x %.3f s)", target,
                 CONCURRENCY, requestsPerMessage, LATENCY.toNanos() / 1e9)));
@@ -557,8 +554,7 @@ class GraphImportBenchmark {
             }
 
             private void sample() {
-                long nanos = process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
-                samples.add(new Sample(Instant.now(), nanos, machineBusyNanos()));
+                samples.add(new Sample(Instant.now(), cpuNanos(process), machineBusyNanos()));
             }
 
             /** CPU used between two instants (nearest samples), in cores. */
@@ -606,6 +602,11 @@ class GraphImportBenchmark {
                     return -1;
                 }
             }
+        }
+
+        /** User + system CPU time of a process (this JVM or the application's own), -1 where unknown. */
+        static long cpuNanos(ProcessHandle process) {
+            return process.info().totalCpuDuration().map(Duration::toNanos).orElse(-1L);
         }
 
         static String machine() {

@@ -134,7 +134,7 @@ class ImapImportBenchmark {
     @Test
     void importsThousandMessagesOfFiftyKilobytes() throws Exception {
         if (JAR && WARMUP > 0) {
-            throw new IllegalArgumentException("-Dbench.imap.app=jar measures a fresh instance: no warm-up");
+            throw new IllegalArgumentException("-Dbench.app=jar measures a fresh instance: no warm-up");
         }
         Path mails = Files.createDirectories(tmp.resolve("mails"));
         Instant started = Instant.now();
@@ -169,9 +169,9 @@ class ImapImportBenchmark {
             app = TestApp.start(settings());
             appStarted = Instant.now();
         }
-        long appPid = JAR ? jarApp.pid() : ProcessHandle.current().pid();
-        Bench.CpuSampler cpu = JAR ? Bench.CpuSampler.start(ProcessHandle.of(appPid).orElseThrow(), "application JVM")
-                : Bench.CpuSampler.start();
+        ProcessHandle appProcess = JAR ? ProcessHandle.of(jarApp.pid()).orElseThrow() : ProcessHandle.current();
+        long appPid = appProcess.pid();
+        Bench.CpuSampler cpu = JAR ? Bench.CpuSampler.start(appProcess, "application JVM") : Bench.CpuSampler.start();
         MailboxStatus status = JAR ? null : status(app);
         AtomicReference<Instant> firstPoll = new AtomicReference<>();
 
@@ -184,14 +184,14 @@ class ImapImportBenchmark {
         }
         // CPU from here: cold, the application has started; warm, the poll that finds the messages has begun
         long serverCpuBefore = server.cpuNanos();
-        long appCpuBefore = ShippedJar.cpuNanos(appPid);
+        long appCpuBefore = Bench.cpuNanos(appProcess);
         Map<String, Long> byKindBefore = CpuPerMessageBenchmark.cpuByKind(appPid);
         await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> server.count(ADDRESS, "INBOX/Processed") == WARMUP + MESSAGES);
         long peakHeap = Bench.peakHeapUsed();
         cpu.stop();
         long serverCpu = server.cpuNanos() - serverCpuBefore;
-        long appCpu = ShippedJar.cpuNanos(appPid) - appCpuBefore;
+        long appCpu = Bench.cpuNanos(appProcess) - appCpuBefore;
         Map<String, Long> byKindAfter = CpuPerMessageBenchmark.cpuByKind(appPid);
         long heapAfter = Bench.heapUsedAfterGc();
         long postponed = JAR ? 0 : status.postponedCount();

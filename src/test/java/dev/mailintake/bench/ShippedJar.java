@@ -87,9 +87,4 @@ record ShippedJar(Path jar, List<String> jvmOptions) {
         return "the jar in a JVM of its own: java " + String.join(" ", jvmOptions) + " -jar "
                 + (jar.equals(JAR) ? "target/" + jar.getFileName() : jar.toString()) + " --config app.properties";
     }
-
-    /** User + system CPU time of a process. */
-    static long cpuNanos(long pid) {
-        return ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration()).map(Duration::toNanos).orElse(-1L);
-    }
 }
